@@ -1,0 +1,79 @@
+"""studentgym's main job: cohort -> predictors -> recommenders -> env -> agents -> benchmark.
+
+Only the first stage exists so far: this run generates the OULAD-like cohort,
+writes its tables and reports how it compares with OULAD's marginals. The later
+stages (success classifier, recommenders, tutoring environment, Q-learning and DQN,
+the policy benchmark) are open issues and are listed at the end of the run.
+
+    python scripts/train_agent.py --quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from studentgym.atomic import atomic_write_csv
+from studentgym.simulators import CohortConfig, CohortGenerator
+
+OULAD_FINAL_RESULT = {"Pass": 0.3793, "Withdrawn": 0.3116, "Fail": 0.2164, "Distinction": 0.0928}
+NOT_BUILT_YET = (
+    "success classifier and learning-analytics pipeline (studentgym.predictors)",
+    "hybrid and rule-based recommenders (studentgym.recommenders)",
+    "tutoring environment (studentgym.envs)",
+    "Q-learning, DQN and the policy benchmark (studentgym.agents)",
+)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the whole run")
+    parser.add_argument("--out", default="outputs", help="output folder")
+    parser.add_argument(
+        "--students",
+        type=int,
+        default=None,
+        help="cohort size (default: OULAD's 32,593; 5,000 with --quick)",
+    )
+    parser.add_argument("--quick", action="store_true", help="a small, fast run")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    n_students = args.students or (5_000 if args.quick else CohortConfig.n_students)
+    try:
+        config = dataclasses.replace(CohortConfig(), n_students=n_students)
+    except ValueError as err:
+        print(f"train_agent.py: error: {err}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+
+    print(f"[1/5] cohort: {n_students} students, seed {args.seed}")
+    start = time.perf_counter()
+    cohort = CohortGenerator(config, seed=args.seed).generate()
+    cohort.to_csv(out / "cohort")
+    print(f"      generated and written to {out / 'cohort'} in {time.perf_counter() - start:.1f} s")
+
+    observed = cohort.students["final_result"].value_counts(normalize=True)
+    comparison = (
+        pd.DataFrame({"oulad": pd.Series(OULAD_FINAL_RESULT), "generated": observed})
+        .rename_axis("final_result")
+        .reset_index()
+    )
+    atomic_write_csv(comparison, out / "cohort_vs_oulad.csv")
+    print(comparison.round(3).to_string(index=False))
+
+    print("\nNot built yet (open issues), so this run stops after the cohort:")
+    for stage in NOT_BUILT_YET:
+        print(f"  - {stage}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

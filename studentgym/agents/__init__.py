@@ -1,0 +1,1 @@
+"""agents: not built yet (see the open issues)."""

@@ -1,0 +1,1 @@
+"""envs: not built yet (see the open issues)."""

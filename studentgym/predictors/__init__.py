@@ -1,0 +1,1 @@
+"""predictors: not built yet (see the open issues)."""

@@ -1,0 +1,1 @@
+"""recommenders: not built yet (see the open issues)."""
