@@ -59,3 +59,44 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
         raise RuntimeError("interrupted")
     assert pd.read_csv(target)["a"].tolist() == [1]
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
+
+
+def test_train_predictors_writes_its_reports(tmp_path):
+    result = run(
+        "train_predictors.py",
+        "--students",
+        "900",
+        "--max-students",
+        "600",
+        "--folds",
+        "3",
+        "--models",
+        "logistic_regression",
+        "decision_tree",
+        "--out",
+        str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    for name in (
+        "model_scores.csv",
+        "early_prediction.csv",
+        "fairness.csv",
+        "feature_importance.csv",
+        "segments.csv",
+        "auc_by_week.png",
+        "confusion_matrix.png",
+        "feature_importance.png",
+        "best_model.skops",
+    ):
+        assert (tmp_path / name).stat().st_size > 0, name
+    scores = pd.read_csv(tmp_path / "model_scores.csv")
+    assert set(scores["model"]) == {"logistic_regression", "decision_tree"}
+    early = pd.read_csv(tmp_path / "early_prediction.csv")
+    assert (early["roc_auc_mean"] < early["ceiling_roc_auc"]).all()
+    assert "ROC-AUC by week" in result.stdout
+
+
+def test_train_predictors_refuses_bad_arguments(tmp_path):
+    result = run("train_predictors.py", "--max-students", "5", "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and "--max-students" in result.stderr
+    assert not (tmp_path / "x").exists()

@@ -7,6 +7,7 @@ Everything is vectorised over students; only the assessment schedule is looped.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,7 @@ class Cohort:
         p_success: ``(n,)`` true probability of Pass or Distinction given the latent
             path and whether the student withdrew: the Bayes ceiling for any
             classifier of the final result.
+        motivation: ``(n, n_weeks)`` the latent motivation path.
     """
 
     config: CohortConfig
@@ -80,11 +82,47 @@ class Cohort:
     assessment_weeks: np.ndarray
     withdrawal_week: np.ndarray
     p_success: np.ndarray
+    motivation: np.ndarray
 
     @property
     def success(self) -> np.ndarray:
         """Boolean array: final result is Pass or Distinction."""
         return self.students["final_result"].isin(["Pass", "Distinction"]).to_numpy()
+
+    def subset(self, rows: np.ndarray) -> Cohort:
+        """The cohort restricted to the students at positions ``rows``, in that order."""
+        rows = np.asarray(rows)
+        ids = self.students["id_student"].to_numpy()[rows]
+
+        def keep(table: pd.DataFrame) -> pd.DataFrame:
+            return table[table["id_student"].isin(ids)].reset_index(drop=True)
+
+        per_student = {
+            name: getattr(self, name)[rows]
+            for name in (
+                "clicks",
+                "active_days",
+                "scores",
+                "withdrawal_week",
+                "p_success",
+                "motivation",
+            )
+        }
+        traits = dataclasses.replace(
+            self.traits,
+            **{f.name: getattr(self.traits, f.name)[rows] for f in dataclasses.fields(self.traits)},
+        )
+        return dataclasses.replace(
+            self,
+            config=dataclasses.replace(self.config, n_students=len(rows)),
+            students=self.students.iloc[rows].reset_index(drop=True),
+            registrations=self.registrations.iloc[rows].reset_index(drop=True),
+            vle=keep(self.vle),
+            student_assessments=keep(self.student_assessments),
+            latent=self.latent.iloc[rows].reset_index(drop=True),
+            traits=traits,
+            **per_student,
+        )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by file stem, in the order they are written."""
@@ -151,10 +189,8 @@ class CohortGenerator:
         ids = np.sort(rng.choice(np.arange(10_000, 2_800_000), size=n, replace=False))
         demo.insert(0, "id_student", ids)
         traits = sample_traits(demo, rng)
-        module = demo["code_module"]
-        withdrawal_offset, fail_threshold, distinction_threshold = (
-            module.map({m: getattr(p, attr) for m, p in cfg.modules.items()}).to_numpy(float)
-            for attr in ("withdrawal_offset", "fail_threshold", "distinction_threshold")
+        withdrawal_offset, fail_threshold, distinction_threshold = cfg.module_arrays(
+            demo["code_module"]
         )
 
         # Motivation path for all weeks at once (a random walk with drift).
@@ -242,6 +278,7 @@ class CohortGenerator:
             assessment_weeks=weeks,
             withdrawal_week=withdrawal_week,
             p_success=p_success,
+            motivation=motivation,
         )
 
     @staticmethod

@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
+import numpy as np
+import pandas as pd
+
 RESULTS = ("Pass", "Withdrawn", "Fail", "Distinction")
 """OULAD's ``final_result`` values."""
 
@@ -261,6 +264,20 @@ class CohortConfig:
         for name in ("motivation_volatility", "early_withdrawal_weeks"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"CohortConfig.{name} must be > 0, got {getattr(self, name)}")
+
+    def module_arrays(self, code_module: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per student: ``(withdrawal_offset, fail_threshold, distinction_threshold)``.
+
+        Raises:
+            ValueError: naming module codes that ``modules`` does not have.
+        """
+        unknown = sorted(set(code_module) - set(self.modules))
+        if unknown:
+            raise ValueError(f"unknown code_module values {unknown}; known: {sorted(self.modules)}")
+        return tuple(  # type: ignore[return-value]
+            code_module.map({m: getattr(p, attr) for m, p in self.modules.items()}).to_numpy(float)
+            for attr in ("withdrawal_offset", "fail_threshold", "distinction_threshold")
+        )
 
 
 def _check_proportions(name: str, mapping: Mapping, normalised: bool = True) -> None:
