@@ -10,3 +10,7 @@ Subpackages, in the direction of their dependencies:
 """
 
 __version__ = "0.1.0"
+
+from studentgym.envs.registration import register_environments
+
+register_environments()

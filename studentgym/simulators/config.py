@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -47,8 +46,23 @@ EDUCATION_LEVELS = (
 """OULAD's ``highest_education`` values, lowest first."""
 
 
-def _frozen(mapping: Mapping) -> Mapping:
-    return MappingProxyType(dict(mapping))
+class FrozenDict(dict):
+    """A read-only dict that pickles (a MappingProxyType does not)."""
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("CohortConfig mappings are read-only; use dataclasses.replace")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self.items()))
+
+
+def _frozen(mapping: Mapping) -> FrozenDict:
+    return FrozenDict(mapping)
 
 
 @dataclass(frozen=True)

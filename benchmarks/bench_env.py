@@ -1,0 +1,98 @@
+"""Tutoring env speed as ratios against CartPole measured in the same run.
+
+- single env: steps per second of ``gym.make("studentgym/Tutoring-v0")`` over
+  ``gym.make("CartPole-v1")`` (both with Gymnasium's wrappers, random actions,
+  resets included); target >= 0.5;
+- vector env: student-steps per second of ``TutoringVectorEnv(4096)`` over
+  ``CartPoleVectorEnv(num_envs=4096)``; target >= 0.10.
+
+Each measurement is the best of ``--repeats`` runs, interleaved with its
+reference so that machine noise hits both alike.
+
+    python benchmarks/bench_env.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+
+import studentgym  # noqa: F401  (registers the environments)
+
+SINGLE_TARGET, VECTOR_TARGET = 0.5, 0.10
+
+
+def single_rate(env: gym.Env, steps: int, seed: int = 0) -> float:
+    rng = np.random.default_rng(seed)
+    actions = rng.integers(0, env.action_space.n, steps).tolist()
+    env.reset(seed=seed)
+    start = time.perf_counter()
+    for a in actions:
+        _, _, terminated, truncated, _ = env.step(a)
+        if terminated or truncated:
+            env.reset()
+    return steps / (time.perf_counter() - start)
+
+
+def vector_rate(env, steps: int, n_actions: int, seed: int = 0) -> float:
+    rng = np.random.default_rng(seed)
+    actions = rng.integers(0, n_actions, (steps, env.num_envs))
+    env.reset(seed=seed)
+    start = time.perf_counter()
+    for a in actions:
+        env.step(a)
+    return steps * env.num_envs / (time.perf_counter() - start)
+
+
+def best_ratio(measure, reference, repeats: int) -> tuple[float, float, float]:
+    ours, theirs = [], []
+    for _ in range(repeats):
+        theirs.append(reference())
+        ours.append(measure())
+    return max(ours) / max(theirs), max(ours), max(theirs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20_000, help="single-env steps per run")
+    parser.add_argument("--vector-steps", type=int, default=200, help="vector steps per run")
+    parser.add_argument("--num-envs", type=int, default=4096)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    tutoring, cartpole = gym.make("studentgym/Tutoring-v0"), gym.make("CartPole-v1")
+    single, ours, ref = best_ratio(
+        lambda: single_rate(tutoring, args.steps),
+        lambda: single_rate(cartpole, args.steps),
+        args.repeats,
+    )
+    print(
+        f"single env: {ours:,.0f} steps/s vs CartPole-v1 {ref:,.0f}: ratio {single:.2f} "
+        f"(target >= {SINGLE_TARGET})"
+    )
+
+    venv = gym.make_vec(
+        "studentgym/Tutoring-v0", num_envs=args.num_envs, vectorization_mode="vector_entry_point"
+    )
+    cvec = CartPoleVectorEnv(num_envs=args.num_envs)
+    vector, ours, ref = best_ratio(
+        lambda: vector_rate(venv, args.vector_steps, 6),
+        lambda: vector_rate(cvec, args.vector_steps * 5, 2),
+        args.repeats,
+    )
+    print(
+        f"vector env ({args.num_envs}): {ours:,.0f} student-steps/s vs CartPoleVectorEnv "
+        f"{ref:,.0f}: ratio {vector:.3f} (target >= {VECTOR_TARGET})"
+    )
+    ok = single >= SINGLE_TARGET and vector >= VECTOR_TARGET
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""TutoringEnv: a Gymnasium environment where a tutor supports one student through a course."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from studentgym.envs.observation import ObservationBuilder, observation_space
+from studentgym.envs.setup import TutoringParams, build_simulator, student_pool
+from studentgym.simulators.counter_rng import episode_scalar
+from studentgym.simulators.interventions import CATALOGUE, COST_HOURS, N_ACTIONS
+from studentgym.simulators.student import StudentSimulator
+
+RESULT_PASS, RESULT_FAIL, RESULT_WITHDRAWN = "Pass", "Fail", "Withdrawn"
+
+
+class TutoringEnv(gym.Env):
+    """
+    ## Description
+
+    A tutor follows one student of an OULAD-like course (Open University Learning
+    Analytics Dataset) week by week and may intervene each week: nudge, coach,
+    tutor, refer to support or call. Students are sampled from a synthetic cohort;
+    how they respond is the simulator's ground truth (``studentgym.simulators.student``):
+    an intervention helps most where the student's need in its topic is high, lands
+    only if the student is still engaged enough, wears off with repetition and lasts
+    a few weeks. Whether the student succeeds is decided at the end of the course by
+    the success classifier fitted on the cohort (default) or by the latent model.
+
+    ## Action Space
+
+    ``Discrete(6)``, the intervention catalogue (``studentgym.simulators.interventions``):
+
+    | action | intervention                            | tutor hours |
+    |--------|-----------------------------------------|-------------|
+    | 0      | no intervention                         | 0           |
+    | 1      | study-skills coaching                   | 1.5         |
+    | 2      | engagement nudge                        | 0.25        |
+    | 3      | assessment practice and tutoring        | 2.0         |
+    | 4      | wellbeing or financial support referral | 1.0         |
+    | 5      | personal tutor re-engagement call       | 1.0         |
+
+    An action outside ``[0, 6)`` raises ``ValueError``. An intervention that would
+    exceed the budget is not delivered and not charged (``info["delivered"]`` is
+    False; ``info["action_mask"]`` says which actions are affordable).
+
+    ## Observation Space
+
+    ``Box(20,)`` of float32, what a tutor can see after the weeks so far:
+
+    | index | observation                                         | min | max         |
+    |-------|-----------------------------------------------------|-----|-------------|
+    | 0     | log(1 + VLE clicks last week)                       | 0   | 12          |
+    | 1     | active days last week                               | 0   | 7           |
+    | 2     | log(1 + mean clicks per week so far)                | 0   | 12          |
+    | 3     | share of days active so far                         | 0   | 1           |
+    | 4     | inactivity streak, weeks                            | 0   | n_weeks     |
+    | 5     | latest assessment score / 100 (0 if none yet)       | 0   | 1           |
+    | 6     | mean assessment score / 100 (0 if none yet)         | 0   | 1           |
+    | 7     | assessments missed                                  | 0   | assessments |
+    | 8     | share of the course elapsed                         | 0   | 1           |
+    | 9-13  | times each intervention 1-5 was delivered           | 0   | n_weeks     |
+    | 14    | share of the tutor-hour budget used                 | 0   | 1           |
+    | 15    | classifier's P(success) given what is seen          | 0   | 1           |
+    | 16    | IMD decile / 9 (0.5 if unknown; 0 most deprived)    | 0   | 1           |
+    | 17    | highest prior education / 4 (0 no formal quals)     | 0   | 1           |
+    | 18    | previous attempts at the module (capped)            | 0   | 6           |
+    | 19    | declared disability                                 | 0   | 1           |
+
+    ## Rewards
+
+    ``outcome + cost + shaping``, each in ``info["rewards"]``:
+
+    - outcome: at the end, +1 if the student passes (Pass or Distinction), -1 for
+      Fail or Withdrawn (given at the step the student withdraws); 0 before;
+    - cost: ``-hour_price * tutor hours`` of the intervention delivered this step;
+    - shaping (``shaping > 0`` only): ``shaping * (gamma * phi(s') - phi(s))`` with
+      ``phi = 2 P(success) - 1`` and ``phi = 0`` at the end: potential-based, so it
+      leaves the optimal policy unchanged.
+
+    ## Starting State
+
+    A student drawn uniformly from the cohort (or from ``students``) after the first
+    course week (week 0, before any intervention; no one withdraws in it).
+
+    ## Episode End
+
+    - Termination: the course ends (``n_weeks - 1`` steps) or the student withdraws.
+    - Truncation: none (the course length bounds every episode).
+
+    Stepping after the end raises ``RuntimeError``; call ``reset()``.
+
+    ## Info
+
+    ``p_success`` (classifier's probability now), ``cost_hours`` (so far),
+    ``final_result`` ("Pass", "Fail", "Withdrawn"; None until known), ``student_id``,
+    ``week``, ``delivered``, ``action_mask``, ``rewards``.
+
+    ## Arguments
+
+    | argument       | default        | meaning                                                  |
+    |----------------|----------------|----------------------------------------------------------|
+    | cohort         | None           | a ``Cohort`` to sample students from (else generated)    |
+    | success_model  | None           | a fitted ``WeeklySuccessModel`` (else fitted on cohort)  |
+    | n_students     | 4000           | size of the generated cohort                             |
+    | n_weeks        | 39             | course weeks of the generated cohort                     |
+    | cohort_seed    | 0              | seed of the generated cohort                             |
+    | students       | None           | cohort positions to sample from (e.g. held-out students) |
+    | hour_price     | 0.02           | reward units per tutor hour                              |
+    | budget_hours   | 10.0           | tutor hours per student for the course                   |
+    | outcome_model  | "classifier"   | "classifier" or "ground_truth"                           |
+    | shaping        | 0.0            | potential-based shaping scale                            |
+    | gamma          | 1.0            | discount in the shaping term                             |
+    | render_mode    | None           | "ansi" for a text line per step                          |
+
+    ``gym.make("studentgym/Tutoring-v0", **kwargs)`` passes them through.
+
+    ## Vectorized environment
+
+    ``TutoringVectorEnv`` (``gym.make_vec(..., vectorization_mode="vector_entry_point")``)
+    steps N students in one numpy pass, with identical trajectories to N single envs
+    seeded ``seed, seed + 1, ...``.
+
+    ## Version History
+
+    - v0: initial version.
+    """
+
+    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        cohort=None,
+        success_model=None,
+        n_students: int = 4000,
+        n_weeks: int = 39,
+        cohort_seed: int = 0,
+        students=None,
+        hour_price: float = 0.02,
+        budget_hours: float = 10.0,
+        outcome_model: str = "classifier",
+        shaping: float = 0.0,
+        gamma: float = 1.0,
+        render_mode: str | None = None,
+        simulator: StudentSimulator | None = None,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        self.params = TutoringParams(hour_price, budget_hours, outcome_model, shaping, gamma)
+        self.simulator = simulator or build_simulator(
+            cohort, success_model, n_students, n_weeks, cohort_seed, self.params
+        )
+        self.pool = student_pool(self.simulator, students)
+        self.n_weeks = self.simulator.n_weeks
+        self.action_space = spaces.Discrete(N_ACTIONS)
+        self.observation_space = observation_space(self.n_weeks, self.simulator.n_assessments)
+        self._obs = ObservationBuilder(self.simulator, self.observation_space)
+        self._ids = self.simulator.cohort.students["id_student"].tolist()
+        self.render_mode = render_mode
+        self._state = None
+        self._base_key = 0
+        self._episode = -1
+        self._done = True
+        self._last = ""
+        self._mask_hours = None
+        self._mask_hours = None
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None or self._episode < 0:
+            self._base_key = int(self.np_random.integers(0, 2**63))
+            self._episode = -1
+        self._episode += 1
+        key, u = episode_scalar(self._base_key, self._episode)
+        row = int(self.pool[int(u * len(self.pool))])
+        sim = self.simulator
+        self._state = s = sim.new_scalar(row, key)
+        sim.step_scalar(s, 0, allow_withdrawal=False)
+        x = sim.features_scalar(s)
+        self._p = sim.success_probability_scalar(s, x)
+        self._done = False
+        self._last = "start"
+        obs = self._obs.scalar(x, s, self._p)
+        return obs, self._info(delivered=False, rewards=None, result=None)
+
+    def step(self, action):
+        if self._done:
+            raise RuntimeError("the episode has ended: call reset() before step()")
+        action = _check_action(action)
+        sim, s, params = self.simulator, self._state, self.params
+        delivered, cost, withdrew, u_outcome = sim.step_scalar(s, action)
+        cost_reward = -params.hour_price * cost
+        result = None
+        x = sim.features_scalar(s)
+        if withdrew:
+            result, p_next = RESULT_WITHDRAWN, 0.0
+        else:
+            p_next = sim.success_probability_scalar(s, x)
+            if s.week >= self.n_weeks:
+                p_final = (
+                    p_next
+                    if params.outcome_model == "classifier"
+                    else float(sim.ground_truth_success(s))
+                )
+                result = RESULT_PASS if u_outcome < p_final else RESULT_FAIL
+        terminated = result is not None
+        outcome = 0.0 if result is None else (1.0 if result == RESULT_PASS else -1.0)
+        shaping = 0.0
+        if params.shaping:
+            phi_next = 0.0 if terminated else 2.0 * p_next - 1.0
+            shaping = params.shaping * (params.gamma * phi_next - (2.0 * self._p - 1.0))
+        self._p = p_next
+        self._done = terminated
+        self._last = CATALOGUE[action].name + ("" if delivered or action == 0 else " (refused)")
+        obs = self._obs.scalar(x, s, p_next)
+        rewards = {"outcome": outcome, "cost": cost_reward, "shaping": shaping}
+        reward = float(outcome + cost_reward + shaping)
+        return obs, reward, terminated, False, self._info(delivered, rewards, result)
+
+    def _info(self, delivered: bool, rewards: dict | None, result: str | None) -> dict:
+        s = self._state
+        hours = s.hours
+        if hours != self._mask_hours:  # the mask changes only when hours are spent
+            self._mask_hours = hours
+            self._mask = np.array(
+                [hours + c <= self.params.budget_hours + 1e-9 for c in COST_HOURS], dtype=np.int8
+            )
+        return {
+            "p_success": self._p,
+            "cost_hours": hours,
+            "final_result": result,
+            "student_id": self._ids[s.row],
+            "week": s.week,
+            "delivered": bool(delivered),
+            "action_mask": self._mask.copy(),
+            "rewards": rewards or {"outcome": 0.0, "cost": 0.0, "shaping": 0.0},
+        }
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi" or self._state is None:
+            return None
+        s = self._state
+        score = "-" if s.score_last != s.score_last else f"{s.score_last:.0f}"
+        return (
+            f"week {s.week:2d}/{self.n_weeks} | student {self._ids[s.row]} | "
+            f"P(success) {self._p:.2f} | clicks {s.clicks_hist[-1]:5.0f} ({s.days_last:.0f} days)"
+            f" | last score {score:>3} | tutor hours {s.hours:4.2f}/{self.params.budget_hours:g}"
+            f" | {self._last}"
+        )
+
+
+def _check_action(action) -> int:
+    """The action as an int; ValueError for anything outside the catalogue."""
+    try:
+        value = int(action)
+    except (TypeError, ValueError):
+        raise ValueError(f"action must be an integer in [0, {N_ACTIONS}), got {action!r}") from None
+    if value != action or not 0 <= value < N_ACTIONS:
+        raise ValueError(f"action must be an integer in [0, {N_ACTIONS}), got {action!r}")
+    return value

@@ -1,0 +1,213 @@
+"""TutoringVectorEnv: N students stepped in one numpy pass, a native Gymnasium VectorEnv."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from studentgym.envs.observation import ObservationBuilder, observation_space
+from studentgym.envs.setup import TutoringParams, build_simulator, student_pool
+from studentgym.simulators.counter_rng import episode_batch
+from studentgym.simulators.interventions import COST_HOURS, N_ACTIONS
+from studentgym.simulators.student import StudentSimulator
+
+RESULTS = np.array(["", "Pass", "Fail", "Withdrawn"], dtype=object)
+
+
+class TutoringVectorEnv(VectorEnv):
+    """``num_envs`` students of :class:`~studentgym.envs.tutoring.TutoringEnv` at once.
+
+    Same spaces (batched), rewards, termination and arguments as ``TutoringEnv``.
+    All students advance in one vectorised simulator call per step, and the
+    success classifier scores the whole batch in one compiled pass. Autoreset
+    follows Gymnasium's default (``AutoresetMode.NEXT_STEP``): the step after a
+    student's episode ends returns the next student's first observation, reward 0,
+    and ignores that slot's action.
+
+    ``reset(seed=s)`` gives slot ``i`` the same student sequence and trajectories
+    as ``TutoringEnv().reset(seed=s + i)``: random numbers are counter-based per
+    episode, so they do not depend on the number of slots.
+
+    ``info`` holds arrays over slots: ``p_success``, ``cost_hours``, ``week``,
+    ``student_id``, ``delivered``, ``final_result`` ("" until known), ``action_mask``
+    (``num_envs x 6``) and the reward parts ``reward_outcome``, ``reward_cost``,
+    ``reward_shaping``.
+    """
+
+    metadata: ClassVar[dict] = {
+        "render_modes": ["ansi"],
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
+
+    def __init__(
+        self,
+        num_envs: int = 64,
+        cohort=None,
+        success_model=None,
+        n_students: int = 4000,
+        n_weeks: int = 39,
+        cohort_seed: int = 0,
+        students=None,
+        hour_price: float = 0.02,
+        budget_hours: float = 10.0,
+        outcome_model: str = "classifier",
+        shaping: float = 0.0,
+        gamma: float = 1.0,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
+        simulator: StudentSimulator | None = None,
+    ) -> None:
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        self.num_envs = int(num_envs)
+        self.params = TutoringParams(hour_price, budget_hours, outcome_model, shaping, gamma)
+        self.simulator = simulator or build_simulator(
+            cohort, success_model, n_students, n_weeks, cohort_seed, self.params
+        )
+        self.pool = student_pool(self.simulator, students)
+        self.n_weeks = self.simulator.n_weeks
+        # the course bounds every episode; a shorter limit truncates (make_vec passes it)
+        self.max_episode_steps = max_episode_steps
+        self.render_mode = render_mode
+        self.single_action_space = spaces.Discrete(N_ACTIONS)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.single_observation_space = observation_space(
+            self.n_weeks, self.simulator.n_assessments
+        )
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._obs = ObservationBuilder(self.simulator, self.single_observation_space)
+        self._ids = self.simulator.cohort.students["id_student"].to_numpy()
+        self._cost = np.asarray(COST_HOURS)
+        self._state = None
+        self._bases = np.zeros(self.num_envs, dtype=np.uint64)
+        self._episodes = np.full(self.num_envs, -1, dtype=np.int64)
+        self._autoreset = np.zeros(self.num_envs, dtype=bool)
+        self._steps = np.zeros(self.num_envs, dtype=np.int64)
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        """Start a new student in every slot; ``seed`` seeds slot ``i`` with ``seed + i``."""
+        if seed is not None or self._state is None:
+            if seed is None:
+                seed = int(seeding.np_random()[0].integers(0, 2**31))
+            seeds = (
+                list(seed)
+                if isinstance(seed, list | tuple)
+                else [int(seed) + i for i in range(self.num_envs)]
+            )
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"need {self.num_envs} seeds, got {len(seeds)}")
+            self._np_random, self._np_random_seed = seeding.np_random(seeds[0])
+            # each slot's key stream is what TutoringEnv.reset(seed=seed_i) draws
+            self._bases = np.array(
+                [seeding.np_random(s)[0].integers(0, 2**63) for s in seeds], dtype=np.uint64
+            )
+            self._episodes[:] = -1
+        everyone = np.ones(self.num_envs, dtype=bool)
+        self._state = self._new_students(everyone)
+        self._autoreset[:] = False
+        self._steps[:] = 0
+        X = self.simulator.features_batch(self._state)
+        self._p = self.simulator.success_probability_batch(self._state, X)
+        obs = self._obs.batch(X, self._state, self._p)
+        zeros = np.zeros(self.num_envs)
+        return obs, self._info(
+            np.zeros(self.num_envs, dtype=bool),
+            zeros,
+            zeros,
+            zeros,
+            np.zeros(self.num_envs, dtype=np.int64),
+        )
+
+    def _new_students(self, mask: np.ndarray):
+        """Fresh students (after week 0) for the slots in ``mask``."""
+        sim = self.simulator
+        self._episodes[mask] += 1
+        keys, u = episode_batch(self._bases[mask], self._episodes[mask])
+        rows = self.pool[(u * len(self.pool)).astype(np.int64)]
+        state = sim.new_batch(rows, keys)
+        sim.step_batch(state, np.zeros(len(rows), dtype=np.int64), allow_withdrawal=False)
+        return state
+
+    def step(self, actions):
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        actions = np.asarray(actions)
+        if actions.shape != (self.num_envs,) or not np.issubdtype(actions.dtype, np.integer):
+            raise ValueError(f"actions must be {self.num_envs} integers, got {actions!r}")
+        if actions.min() < 0 or actions.max() >= N_ACTIONS:
+            raise ValueError(f"actions must lie in [0, {N_ACTIONS}), got {actions!r}")
+        sim, s, params = self.simulator, self._state, self.params
+        resetting = self._autoreset.copy()
+        actions = np.where(resetting, 0, actions)
+        # slots about to restart are stepped along (and overwritten below); keep their
+        # week inside the course so every lookup stays in range
+        s.week = np.where(resetting, 1, s.week)
+
+        delivered, cost, withdrew, u_outcome = sim.step_batch(s, actions)
+        X = sim.features_batch(s)
+        p_next = np.where(withdrew, 0.0, sim.success_probability_batch(s, X))
+        ended = ~withdrew & (s.week >= self.n_weeks)
+        p_final = p_next if params.outcome_model == "classifier" else sim.ground_truth_success(s)
+        passed = ended & (u_outcome < p_final)
+        result = np.where(withdrew, 3, np.where(ended, np.where(passed, 1, 2), 0))
+        terminated = result > 0
+        outcome = np.where(terminated, np.where(passed, 1.0, -1.0), 0.0)
+        cost_reward = -params.hour_price * cost
+        shaping = np.zeros(self.num_envs)
+        if params.shaping:
+            phi_next = np.where(terminated, 0.0, 2.0 * p_next - 1.0)
+            shaping = params.shaping * (params.gamma * phi_next - (2.0 * self._p - 1.0))
+        self._steps += 1
+        truncated = np.zeros(self.num_envs, dtype=bool)
+        if self.max_episode_steps is not None:
+            truncated = ~terminated & (self._steps >= self.max_episode_steps)
+        reward = outcome + cost_reward + shaping
+        self._p = p_next
+
+        if resetting.any():  # NEXT_STEP autoreset: these slots start a new student now
+            fresh = self._new_students(resetting)
+            s.put(resetting, fresh)
+            X[resetting] = sim.features_batch(fresh)
+            self._p[resetting] = sim.success_probability_batch(fresh, X[resetting])
+            self._steps[resetting] = 0
+            for array in (reward, outcome, cost_reward, shaping):
+                array[resetting] = 0.0
+            terminated[resetting] = truncated[resetting] = delivered[resetting] = False
+            result[resetting] = 0
+        self._autoreset = terminated | truncated
+        obs = self._obs.batch(X, s, self._p)
+        info = self._info(delivered, outcome, cost_reward, shaping, result)
+        return obs, reward, terminated, truncated, info
+
+    def _info(self, delivered, outcome, cost_reward, shaping, result) -> dict:
+        s = self._state
+        mask = s.hours[:, None] + self._cost[None, :] <= self.params.budget_hours + 1e-9
+        return {
+            "p_success": self._p.copy(),
+            "cost_hours": s.hours.copy(),
+            "week": s.week.copy(),
+            "student_id": self._ids[s.row],
+            "delivered": delivered,
+            "final_result": RESULTS[result],
+            "action_mask": mask.astype(np.int8),
+            "reward_outcome": outcome,
+            "reward_cost": cost_reward,
+            "reward_shaping": shaping,
+        }
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi" or self._state is None:
+            return None
+        s = self._state
+        return "\n".join(
+            f"[{i}] week {s.week[i]:2d}/{self.n_weeks} | student {self._ids[s.row[i]]} | "
+            f"P(success) {self._p[i]:.2f} | tutor hours {s.hours[i]:.2f}"
+            for i in range(min(self.num_envs, 8))
+        )

@@ -1,0 +1,306 @@
+"""The tutoring environments against Gymnasium's and SB3's contracts, and each other."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+import subprocess
+import sys
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+import pytest
+from gymnasium.utils.env_checker import check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import studentgym  # noqa: F401  (registers the environments)
+from studentgym.envs.tabular import N_STATES, state_name, tabular_state
+from studentgym.envs.tutoring import TutoringEnv
+from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.predictors.features import NUMERIC_FEATURES, weekly_features
+
+SMALL = {"n_students": 1500}  # a small cached world keeps the tests fast
+ENV_ID = "studentgym/Tutoring-v0"
+
+
+def make(**kwargs) -> gym.Env:
+    return gym.make(ENV_ID, **{**SMALL, **kwargs})
+
+
+def rollout(env, seed: int, actions) -> list:
+    obs, info = env.reset(seed=seed)
+    trace = [(obs, info["p_success"])]
+    for a in actions:
+        obs, reward, terminated, _, info = env.step(a)
+        trace.append((obs, reward, terminated, info["final_result"]))
+        if terminated:
+            break
+    return trace
+
+
+def test_gymnasium_and_sb3_checkers_pass_without_warnings():
+    env = make(render_mode="ansi")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped)
+        sb3_check_env(env.unwrapped)
+
+
+def test_observations_stay_in_space_and_info_is_complete():
+    env = make()
+    space = env.observation_space
+    rng = np.random.default_rng(0)
+    obs, _ = env.reset(seed=3)
+    episodes = 0
+    while episodes < 15:
+        assert space.contains(obs), obs
+        obs, reward, terminated, truncated, info = env.step(int(rng.integers(6)))
+        assert isinstance(reward, float) and type(terminated) is bool
+        assert type(truncated) is bool and not truncated
+        parts = info["rewards"]
+        assert reward == pytest.approx(parts["outcome"] + parts["cost"] + parts["shaping"])
+        assert {"p_success", "cost_hours", "final_result", "student_id", "week"} <= set(info)
+        if terminated:
+            assert info["final_result"] in {"Pass", "Fail", "Withdrawn"}
+            assert parts["outcome"] == (1.0 if info["final_result"] == "Pass" else -1.0)
+            episodes += 1
+            obs, info = env.reset()
+        else:
+            assert info["final_result"] is None
+
+
+def test_same_seed_same_trajectory_and_different_seeds_differ():
+    actions = [0, 2, 5, 0, 3, 1, 4, 0] * 5
+    a = rollout(make(), 7, actions)
+    b = rollout(make(), 7, actions)
+    c = rollout(make(), 8, actions)
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_array_equal(x[0], y[0])
+        assert x[1:] == y[1:]
+    assert not np.array_equal(a[0][0], c[0][0]) or a[1:] != c[1:]
+
+
+def test_pickle_and_deepcopy_keep_the_state():
+    env = make()
+    env.reset(seed=5)
+    for a in (2, 0, 5):
+        env.step(a)
+    clones = [copy.deepcopy(env), pickle.loads(pickle.dumps(env))]
+    for clone in clones:
+        for a in (1, 0, 3, 2, 0):
+            expected = env.step(a) if clone is clones[0] else None
+            got = clone.step(a)
+            if expected is not None:
+                np.testing.assert_array_equal(expected[0], got[0])
+                assert expected[1:4] == got[1:4]
+            if got[2]:
+                break
+
+
+@pytest.mark.parametrize("action", [6, -1, 1.5, "2", None])
+def test_out_of_range_actions_raise(action):
+    env = make()
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="action must be an integer"):
+        env.unwrapped.step(action)
+
+
+def test_stepping_after_the_end_raises():
+    env = TutoringEnv(**SMALL)
+    env.reset(seed=1)
+    terminated = False
+    while not terminated:
+        _, _, terminated, _, _ = env.step(0)
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step(0)
+
+
+def test_vector_env_equals_single_envs_on_the_same_seeds():
+    n = 6
+    venv = gym.make_vec(ENV_ID, num_envs=n, vectorization_mode="vector_entry_point", **SMALL)
+    assert isinstance(venv, TutoringVectorEnv)
+    assert venv.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP
+    singles = [TutoringEnv(**SMALL) for _ in range(n)]
+    obs, info = venv.reset(seed=100)
+    expected = [e.reset(seed=100 + i) for i, e in enumerate(singles)]
+    np.testing.assert_array_equal(obs, np.stack([o for o, _ in expected]))
+    restart = [False] * n
+    rng = np.random.default_rng(1)
+    for _ in range(90):  # several episodes per slot: autoreset included
+        actions = rng.integers(0, 6, n)
+        obs, reward, terminated, truncated, info = venv.step(actions)
+        assert not truncated.any()
+        for i, env in enumerate(singles):
+            if restart[i]:
+                o, si = env.reset()
+                r, t, result = 0.0, False, ""
+            else:
+                o, r, t, _, si = env.step(int(actions[i]))
+                result = si["final_result"] or ""
+            np.testing.assert_array_equal(obs[i], o)
+            assert reward[i] == r and terminated[i] == t and info["final_result"][i] == result
+            # summation order differs (einsum vs a Python loop): equal to rounding
+            assert info["p_success"][i] == pytest.approx(si["p_success"], rel=1e-12, abs=1e-15)
+            restart[i] = t
+        assert venv.observation_space.contains(obs)
+
+
+def test_vector_env_validates_actions():
+    venv = TutoringVectorEnv(num_envs=3, **SMALL)
+    venv.reset(seed=0)
+    with pytest.raises(ValueError, match="3 integers"):
+        venv.step(np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"lie in \[0, 6\)"):
+        venv.step(np.array([0, 1, 6]))
+
+
+def test_gym_make_without_import_and_kwargs_pass_through(tmp_path):
+    code = (
+        "import gymnasium as gym\n"
+        "env = gym.make('studentgym:studentgym/Tutoring-v0', n_students=300, hour_price=0.5,"
+        " outcome_model='ground_truth')\n"
+        "env.reset(seed=0)\n"
+        "_, r, *_ = env.step(3)\n"
+        "assert env.unwrapped.params.outcome_model == 'ground_truth'\n"
+        "print(round(r, 3))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "-1.0"  # 2 tutor hours at 0.5
+
+
+def test_budget_limits_what_is_delivered():
+    env = TutoringEnv(budget_hours=2.0, **SMALL)
+    env.reset(seed=4)
+    _, r1, *_, info1 = env.step(3)  # 2 hours: within budget
+    assert info1["delivered"] and info1["cost_hours"] == 2.0 and r1 == pytest.approx(-0.04)
+    assert info1["action_mask"].tolist() == [1, 0, 0, 0, 0, 0]
+    _, r2, *_, info2 = env.step(5)  # nothing left
+    assert not info2["delivered"] and info2["cost_hours"] == 2.0 and r2 == 0.0
+
+
+def test_shaping_telescopes_to_minus_the_first_potential():
+    env = TutoringEnv(shaping=0.5, **SMALL)
+    _, info = env.reset(seed=9)
+    first = info["p_success"]
+    total, terminated = 0.0, False
+    while not terminated:
+        _, _, terminated, _, info = env.step(2)
+        total += info["rewards"]["shaping"]
+    assert total == pytest.approx(-0.5 * (2 * first - 1))
+
+
+def test_ansi_render_and_tabular_view():
+    env = make(render_mode="ansi")
+    env.reset(seed=0)
+    env.step(2)
+    line = env.render()
+    assert "week  2/39" in line and "Engagement nudge" in line
+    tab = gym.make("studentgym/TutoringTabular-v0", **SMALL)
+    assert tab.observation_space == gym.spaces.Discrete(N_STATES)
+    state, _ = tab.reset(seed=0)
+    assert 0 <= state < N_STATES
+    vt = gym.make_vec(
+        "studentgym/TutoringTabular-v0",
+        num_envs=4,
+        vectorization_mode="vector_entry_point",
+        **SMALL,
+    )
+    states, _ = vt.reset(seed=0)
+    assert states.shape == (4,) and vt.single_observation_space.n == N_STATES
+    obs = np.zeros(20, dtype=np.float32)
+    obs[[1, 8, 15]] = [5, 0.9, 0.2]  # active, late, high risk
+    assert tabular_state(obs) == 0 * 9 + 2 * 3 + 2
+    assert state_name(tabular_state(obs)) == "high risk / active / late"
+
+
+def test_simulator_features_match_weekly_features():
+    """The env's running features equal the pandas pipeline on the same activity."""
+    env = TutoringVectorEnv(num_envs=200, outcome_model="ground_truth", **SMALL)
+    sim = env.simulator
+    rows = np.arange(200)
+    state = sim.new_batch(rows, np.arange(200, dtype=np.uint64) * 9 + 5)
+    clicks, days, subs = [], [], []
+    for week in range(12):
+        sim.step_batch(
+            state, np.zeros(200, dtype=np.int64) + (week % 3 == 1) * 2, allow_withdrawal=False
+        )
+        clicks.append(state.clicks_hist[:, -1].copy())
+        days.append(state.days_last.copy())
+        if sim.assessment_due[week]:
+            new = state.sub_week_sum.copy()  # submitted this week where it grew
+            subs.append((week, new, state.score_last.copy()))
+    X_sim = sim.features_batch(state)
+    cohort = sim.cohort.subset(rows)
+    ids = cohort.students["id_student"].to_numpy()
+    vle = pd.DataFrame(
+        {
+            "id_student": np.tile(ids, 12),
+            "week": np.repeat(np.arange(12), 200),
+            "sum_click": np.concatenate(clicks),
+            "active_days": np.concatenate(days),
+        }
+    )
+    sched = cohort.assessments
+    records, previous = [], np.zeros(200)
+    for week, week_sums, score in subs:
+        submitted = week_sums > previous
+        previous = week_sums
+        for pres_rows in [np.flatnonzero(submitted)]:
+            keys = cohort.students.iloc[pres_rows][["code_module", "code_presentation"]]
+            ida = keys.merge(sched[sched["week"] == week], how="left")["id_assessment"]
+            records.append(
+                pd.DataFrame(
+                    {
+                        "id_assessment": ida.to_numpy(),
+                        "id_student": ids[pres_rows],
+                        "date_submitted": 7 * week,
+                        "is_banked": 0,
+                        "score": score[pres_rows],
+                    }
+                )
+            )
+    tables = type("Tables", (), {})()
+    tables.students, tables.vle, tables.assessments = cohort.students, vle, sched
+    tables.student_assessments = pd.concat(records, ignore_index=True)
+    tables.config = cohort.config
+    X_pd = weekly_features(tables, 12)[list(NUMERIC_FEATURES)].to_numpy()
+    np.testing.assert_allclose(X_sim, X_pd, rtol=1e-9, atol=1e-9)
+
+
+def test_ground_truth_is_not_trivial():
+    """Some fixed policy beats doing nothing, and the best intervention differs by group."""
+    n = 1500
+    from studentgym.envs.observation import WEEK_FRACTION
+
+    def returns(action: int) -> tuple[np.ndarray, np.ndarray]:
+        env = TutoringVectorEnv(num_envs=n, outcome_model="ground_truth", **SMALL)
+        obs, _ = env.reset(seed=11)
+        rows = env._state.row.copy()
+        total, done = np.zeros(n), np.zeros(n, dtype=bool)
+        while not done.all():
+            week = np.rint(obs[:, WEEK_FRACTION] * env.n_weeks)
+            act = np.where(np.isin(week, [1, 9]) & ~done, action, 0)  # twice, weeks 1 and 9
+            obs, reward, terminated, _, _ = env.step(act)
+            total += np.where(done, 0.0, reward)
+            done |= terminated
+        return total, rows
+
+    nothing, rows = returns(0)
+    gains = {a: returns(a)[0] - nothing for a in range(1, 6)}  # common random numbers
+    best_gain = max(g.mean() for g in gains.values())
+    se = max(g.std() / np.sqrt(n) for g in gains.values())
+    assert best_gain > 3 * se > 0, "some intervention policy must beat doing nothing"
+    needs = TutoringEnv(**SMALL).simulator.cohort.traits.needs[rows]
+    high_activity_need = needs[:, 4] > np.quantile(needs[:, 4], 0.75)
+    high_assessment_need = (needs[:, 2] > np.quantile(needs[:, 2], 0.75)) & ~high_activity_need
+    best = {
+        name: max(gains, key=lambda a, m=mask: gains[a][m].mean())
+        for name, mask in (("activity", high_activity_need), ("assessment", high_assessment_need))
+    }
+    assert best["activity"] != best["assessment"], best
