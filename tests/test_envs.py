@@ -230,7 +230,7 @@ def test_simulator_features_match_weekly_features():
         sim.step_batch(
             state, np.zeros(200, dtype=np.int64) + (week % 3 == 1) * 2, allow_withdrawal=False
         )
-        clicks.append(state.clicks_hist[:, -1].copy())
+        clicks.append(state.clicks_last.copy())
         days.append(state.days_last.copy())
         if sim.assessment_due[week]:
             new = state.sub_week_sum.copy()  # submitted this week where it grew

@@ -106,17 +106,18 @@ class ObservationBuilder:
 
     def batch(self, X: np.ndarray, s, p: np.ndarray) -> np.ndarray:
         i = self._i
-        columns = [
-            np.log1p(X[:, i["clicks_last_week"]]),
-            X[:, i["active_days_last_week"]],
-            np.log1p(X[:, i["clicks_per_week"]]),
-            X[:, i["active_day_share"]],
-            X[:, i["inactivity_streak"]],
-            np.nan_to_num(X[:, i["score_last"]] / 100.0),
-            np.nan_to_num(X[:, i["score_mean"]] / 100.0),
-            X[:, i["submissions_missed"]],
-            X[:, i["week_fraction"]],
-        ]
-        budget = s.hours / self.budget if self.budget > 0 else np.zeros_like(s.hours)
-        obs = np.column_stack([*columns, s.doses[:, 1:], budget, p, self.static[s.row]])
-        return np.clip(obs, self.low, self.high).astype(np.float32)
+        obs = np.empty((len(X), len(self.low)), dtype=np.float32)
+        obs[:, 0] = np.minimum(np.log1p(X[:, i["clicks_last_week"]]), LOG_CLICKS_MAX)
+        obs[:, 1] = X[:, i["active_days_last_week"]]
+        obs[:, 2] = np.minimum(np.log1p(X[:, i["clicks_per_week"]]), LOG_CLICKS_MAX)
+        obs[:, 3] = X[:, i["active_day_share"]]
+        obs[:, 4] = X[:, i["inactivity_streak"]]
+        obs[:, 5] = np.nan_to_num(X[:, i["score_last"]] / 100.0)
+        obs[:, 6] = np.nan_to_num(X[:, i["score_mean"]] / 100.0)
+        obs[:, 7] = X[:, i["submissions_missed"]]
+        obs[:, 8] = X[:, i["week_fraction"]]
+        obs[:, 9:14] = s.doses[:, 1:]
+        obs[:, 14] = s.hours / self.budget if self.budget > 0 else 0.0
+        obs[:, 15] = p
+        obs[:, 16:] = self.static[s.row]
+        return obs

@@ -246,7 +246,7 @@ class TutoringEnv(gym.Env):
         score = "-" if s.score_last != s.score_last else f"{s.score_last:.0f}"
         return (
             f"week {s.week:2d}/{self.n_weeks} | student {self._ids[s.row]} | "
-            f"P(success) {self._p:.2f} | clicks {s.clicks_hist[-1]:5.0f} ({s.days_last:.0f} days)"
+            f"P(success) {self._p:.2f} | clicks {s.clicks_last:5.0f} ({s.days_last:.0f} days)"
             f" | last score {score:>3} | tutor hours {s.hours:4.2f}/{self.params.budget_hours:g}"
             f" | {self._last}"
         )

@@ -111,6 +111,9 @@ class TutoringVectorEnv(VectorEnv):
             self._episodes[:] = -1
         everyone = np.ones(self.num_envs, dtype=bool)
         self._state = self._new_students(everyone)
+        self.simulator.step_batch(  # week 0: before any intervention, nobody withdraws
+            self._state, np.zeros(self.num_envs, dtype=np.int64), allow_withdrawal=False
+        )
         self._autoreset[:] = False
         self._steps[:] = 0
         X = self.simulator.features_batch(self._state)
@@ -126,14 +129,11 @@ class TutoringVectorEnv(VectorEnv):
         )
 
     def _new_students(self, mask: np.ndarray):
-        """Fresh students (after week 0) for the slots in ``mask``."""
-        sim = self.simulator
+        """Fresh students for the slots in ``mask``, before their week 0."""
         self._episodes[mask] += 1
         keys, u = episode_batch(self._bases[mask], self._episodes[mask])
         rows = self.pool[(u * len(self.pool)).astype(np.int64)]
-        state = sim.new_batch(rows, keys)
-        sim.step_batch(state, np.zeros(len(rows), dtype=np.int64), allow_withdrawal=False)
-        return state
+        return self.simulator.new_batch(rows, keys)
 
     def step(self, actions):
         if self._state is None:
@@ -145,12 +145,11 @@ class TutoringVectorEnv(VectorEnv):
             raise ValueError(f"actions must lie in [0, {N_ACTIONS}), got {actions!r}")
         sim, s, params = self.simulator, self._state, self.params
         resetting = self._autoreset.copy()
-        actions = np.where(resetting, 0, actions)
-        # slots about to restart are stepped along (and overwritten below); keep their
-        # week inside the course so every lookup stays in range
-        s.week = np.where(resetting, 1, s.week)
-
-        delivered, cost, withdrew, u_outcome = sim.step_batch(s, actions)
+        if resetting.any():  # NEXT_STEP autoreset: these slots start a new student now
+            s.put(resetting, self._new_students(resetting))
+            actions = np.where(resetting, 0, actions)
+        # restarting slots run their week 0 in the same pass (no action, no withdrawal)
+        delivered, cost, withdrew, u_outcome = sim.step_batch(s, actions, ~resetting)
         X = sim.features_batch(s)
         p_next = np.where(withdrew, 0.0, sim.success_probability_batch(s, X))
         ended = ~withdrew & (s.week >= self.n_weeks)
@@ -164,23 +163,13 @@ class TutoringVectorEnv(VectorEnv):
         if params.shaping:
             phi_next = np.where(terminated, 0.0, 2.0 * p_next - 1.0)
             shaping = params.shaping * (params.gamma * phi_next - (2.0 * self._p - 1.0))
-        self._steps += 1
+        self._steps = np.where(resetting, 0, self._steps + 1)
         truncated = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
             truncated = ~terminated & (self._steps >= self.max_episode_steps)
-        reward = outcome + cost_reward + shaping
         self._p = p_next
-
-        if resetting.any():  # NEXT_STEP autoreset: these slots start a new student now
-            fresh = self._new_students(resetting)
-            s.put(resetting, fresh)
-            X[resetting] = sim.features_batch(fresh)
-            self._p[resetting] = sim.success_probability_batch(fresh, X[resetting])
-            self._steps[resetting] = 0
-            for array in (reward, outcome, cost_reward, shaping):
-                array[resetting] = 0.0
-            terminated[resetting] = truncated[resetting] = delivered[resetting] = False
-            result[resetting] = 0
+        shaping[resetting] = 0.0
+        reward = outcome + cost_reward + shaping
         self._autoreset = terminated | truncated
         obs = self._obs.batch(X, s, self._p)
         info = self._info(delivered, outcome, cost_reward, shaping, result)

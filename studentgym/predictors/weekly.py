@@ -77,6 +77,8 @@ class WeeklySuccessModel:
             centring = float(np.sum(compiled.coef * compiled.mean / compiled.scale))
             self.offset_[w] = compiled.categorical_logit(X) - centring
         self.n_weeks_ = n_weeks
+        self._stacked = np.stack([self.low_, self.high_, self.fill_, self.slope_])
+        self._nan_columns = [NUMERIC_FEATURES.index(c) for c in PERCENT_FEATURES]
         self._rows_as_lists = [
             (lo.tolist(), hi.tolist(), fill.tolist(), slope.tolist())
             for lo, hi, fill, slope in zip(
@@ -87,9 +89,12 @@ class WeeklySuccessModel:
 
     def logit_batch(self, weeks: np.ndarray, rows: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Log-odds for students at cohort positions ``rows`` after ``weeks`` weeks."""
-        x = np.clip(X, self.low_[weeks], self.high_[weeks])
-        x = np.where(np.isnan(x), self.fill_[weeks], x)
-        return self.offset_[weeks, rows] + np.einsum("ij,ij->i", x, self.slope_[weeks])
+        low, high, fill, slope = self._stacked[:, weeks]  # one gather, contiguous parts
+        x = np.minimum(np.maximum(X, low), high)  # NaN propagates through both
+        for j in self._nan_columns:  # only scores can be missing
+            missing = np.isnan(x[:, j])
+            x[missing, j] = fill[missing, j]
+        return self.offset_[weeks, rows] + np.einsum("ij,ij->i", x, slope)
 
     def logit_scalar(self, week: int, row: int, x: list[float]) -> float:
         """The same for one student, in plain Python (no numpy call overhead)."""

@@ -16,9 +16,10 @@ with ``eta`` the student's engagement in week ``t - 1``:
 landing            ``L = sigma((eta - min_engagement[a]) / landing_width)``: it lands only
                    if the student is engaged enough to receive it
 habituation        ``H = habituation ** (times a was delivered before)``
-relief             ``relief[k] += efficacy[a] * L * H``; after each week
+relief             ``relief[k] += (1 - relief[k]) * efficacy[a] * L * H`` (a share of
+                   the remaining need, so relief stays in [0, 1)); after each week
                    ``relief *= persistence``
-effective need     ``need_eff[k] = need[k] * exp(-relief[k])``: the help grows with the
+effective need     ``need_eff[k] = need[k] * (1 - relief[k])``: the help grows with the
                    student's need in the topic and lasts some weeks
 motivation         ``m += motivation_gain[a] * L * H * need[k]`` (nudge and tutor call)
 cost               ``cost_hours[a]`` tutor hours; not delivered (and not charged) if it
@@ -40,7 +41,7 @@ import numpy as np
 from studentgym.simulators import dynamics
 from studentgym.simulators.cohort import Cohort
 from studentgym.simulators.config import EDUCATION_LEVELS, IMD_BANDS, TOPICS
-from studentgym.simulators.counter_rng import uniform_table, uniforms_batch
+from studentgym.simulators.counter_rng import uniform_table
 from studentgym.simulators.interventions import COST_HOURS, N_ACTIONS
 
 OUTCOME_MODELS = ("classifier", "ground_truth")
@@ -93,7 +94,7 @@ class ResponseParams:
     """Ground-truth response to interventions, per action (index = catalogue id).
 
     Attributes:
-        efficacy: relief added to the topic's log-need when fully landed.
+        efficacy: share of the topic need relieved when fully landed, in [0, 1).
         motivation_gain: motivation added, times the topic need, when fully landed.
         min_engagement: engagement at which half of the effect lands.
         landing_width: softness of the landing threshold (engagement units).
@@ -101,12 +102,12 @@ class ResponseParams:
         persistence: share of relief that carries over to the next week.
     """
 
-    efficacy: tuple[float, ...] = (0.0, 2.5, 1.0, 2.5, 2.5, 1.2)
+    efficacy: tuple[float, ...] = (0.0, 0.95, 0.6, 0.95, 0.95, 0.7)
     motivation_gain: tuple[float, ...] = (0.0, 0.0, 0.30, 0.0, 0.0, 0.50)
     min_engagement: tuple[float, ...] = (0.0, -1.0, -1.5, -1.0, -2.0, -2.5)
     landing_width: float = 0.5
     habituation: float = 0.6
-    persistence: float = 0.90
+    persistence: float = 0.95
 
     def __post_init__(self) -> None:
         for name in ("efficacy", "motivation_gain", "min_engagement"):
@@ -157,7 +158,8 @@ class BatchState:
     motivation_sum: np.ndarray
     need_sum: np.ndarray  # (n, 5)
     clicks_total: np.ndarray
-    clicks_hist: np.ndarray  # (n, 4), newest last
+    clicks_last: np.ndarray
+    log_clicks_hist: np.ndarray  # (n, 4) log(1 + clicks) of the last 4 weeks, newest last
     days_total: np.ndarray
     days_last: np.ndarray
     active_weeks: np.ndarray
@@ -287,7 +289,8 @@ class StudentSimulator:
                 "motivation_sum": 0.0,
                 "need_sum": [0.0] * N_TOPICS,
                 "clicks_total": 0.0,
-                "clicks_hist": [0.0] * 4,
+                "clicks_last": 0.0,
+                "log_clicks_hist": [0.0] * 4,
                 "days_total": 0.0,
                 "days_last": 0.0,
                 "active_weeks": 0.0,
@@ -321,7 +324,8 @@ class StudentSimulator:
             "motivation_sum": zeros(),
             "need_sum": zeros(N_TOPICS),
             "clicks_total": zeros(),
-            "clicks_hist": zeros(4),
+            "clicks_last": zeros(),
+            "log_clicks_hist": zeros(4),
             "days_total": zeros(),
             "days_last": zeros(),
             "active_weeks": zeros(),
@@ -353,15 +357,18 @@ class StudentSimulator:
         return s
 
     # ---------------------------------------------------------------- one week
-    def step_batch(self, s: BatchState, action: np.ndarray, allow_withdrawal: bool = True):
+    def step_batch(self, s: BatchState, action: np.ndarray, allow_withdrawal=True):
         """Deliver ``action`` (catalogue ids) and simulate week ``s.week`` for the batch.
+
+        ``allow_withdrawal`` is a bool or a boolean array over the batch.
 
         Returns:
             ``(delivered, cost_hours, withdrew, u_outcome)`` arrays, the last being the
             uniform that decides the final result if this was the last week. Mutates ``s``.
         """
         r, cfg, n = self.response, self.cohort.config, len(s.week)
-        u = uniforms_batch(s.key, s.week)
+        u_table = uniform_table(s.key, s.week)
+        u = [u_table[:, j] for j in range(u_table.shape[1])]
         idx = np.arange(n)
         cost = self._cost[action]
         delivered = (action > 0) & (s.hours + cost <= self.budget_hours + 1e-9)
@@ -370,7 +377,9 @@ class StudentSimulator:
         )
         strength = np.where(delivered, landing * r.habituation ** s.doses[idx, action], 0.0)
         topic = np.maximum(action - 1, 0)
-        s.relief[idx, topic] += strength * self._response_arrays["efficacy"][action]
+        s.relief[idx, topic] += (1.0 - s.relief[idx, topic]) * (
+            strength * self._response_arrays["efficacy"][action]
+        )
         s.motivation = s.motivation + (
             strength * self._response_arrays["motivation_gain"][action] * s.needs[idx, topic]
         )
@@ -386,7 +395,7 @@ class StudentSimulator:
         )
         step = cfg.motivation_drift + cfg.motivation_volatility * shock
         s.motivation = s.motivation + np.where(s.week > 0, step, 0.0)
-        need = s.needs * np.exp(-s.relief)
+        need = s.needs * (1.0 - s.relief)
         eta = dynamics.engagement(s.motivation, need)
         hazard = dynamics.sigmoid(
             dynamics.withdrawal_logit(
@@ -402,7 +411,7 @@ class StudentSimulator:
         )
         withdrew = (u[U_WITHDRAW] < hazard) & allow_withdrawal
         p_day = dynamics.active_day_probability(eta)
-        days = sum((u[j] < p_day).astype(float) for j in U_DAYS)
+        days = (u_table[:, :7] < p_day[:, None]).sum(axis=1).astype(float)  # U_DAYS
         burst = -0.5 * (np.log(1.0 - u[U_BURST1]) + np.log(1.0 - u[U_BURST2]))
         mean = days * dynamics.expected_clicks_per_active_day(eta, s.click_scale) * burst
         clicks = np.maximum(np.rint(mean + np.sqrt(mean) * click_noise), 0.0)
@@ -420,7 +429,9 @@ class StudentSimulator:
         s.need_sum += need
         s.relief *= r.persistence
         s.clicks_total = s.clicks_total + clicks
-        s.clicks_hist = np.column_stack([s.clicks_hist[:, 1:], clicks])
+        s.clicks_last = clicks
+        s.log_clicks_hist[:, :-1] = s.log_clicks_hist[:, 1:]
+        s.log_clicks_hist[:, -1] = np.log1p(clicks)
         s.days_total = s.days_total + days
         s.days_last = days
         active = days > 0
@@ -449,7 +460,7 @@ class StudentSimulator:
             landing = dynamics.sigmoid((s.eta - r.min_engagement[action]) / r.landing_width)
             strength = landing * r.habituation ** s.doses[action]
             k = action - 1
-            s.relief[k] += strength * r.efficacy[action]
+            s.relief[k] += (1.0 - s.relief[k]) * (strength * r.efficacy[action])
             s.motivation = s.motivation + strength * r.motivation_gain[action] * s.needs[k]
             s.doses[action] += 1.0
             s.hours = s.hours + cost
@@ -462,7 +473,7 @@ class StudentSimulator:
         shock, click_noise = radius * math.cos(angle), radius * math.sin(angle)
         if s.week > 0:
             s.motivation = s.motivation + (cfg.motivation_drift + cfg.motivation_volatility * shock)
-        need = [n * math.exp(-rl) for n, rl in zip(s.needs, s.relief, strict=True)]
+        need = [n * (1.0 - rl) for n, rl in zip(s.needs, s.relief, strict=True)]
         eta = dynamics.engagement(s.motivation, need)
         hazard = dynamics.sigmoid(
             dynamics.withdrawal_logit(
@@ -507,7 +518,8 @@ class StudentSimulator:
             s.need_sum[k] += need[k]
             s.relief[k] *= persistence
         s.clicks_total += clicks
-        s.clicks_hist = [*s.clicks_hist[1:], clicks]
+        s.clicks_last = clicks
+        s.log_clicks_hist = [*s.log_clicks_hist[1:], math.log1p(clicks)]
         s.days_total += days
         s.days_last = days
         if days > 0:
@@ -533,7 +545,11 @@ class StudentSimulator:
     # ---------------------------------------------------------------- what is seen
     def features_batch(self, s: BatchState) -> np.ndarray:
         """``(n, k)`` features in the success model's order (as ``weekly_features``)."""
-        return np.column_stack(self._features(s, s.week.astype(float), np))
+        columns = self._features(s, s.week.astype(float), np)
+        X = np.empty((len(s.week), len(columns)))
+        for j, column in enumerate(columns):
+            X[:, j] = column
+        return X
 
     def features_scalar(self, s: ScalarState) -> list[float]:
         """One student's features in the success model's order."""
@@ -553,12 +569,12 @@ class StudentSimulator:
         cov = s.sub_week_score - s.sub_week_sum * s.score_sum / safe_n
         if batch:
             weights = TREND_WEIGHTS[np.minimum(s.week, 4)]
-            clicks_trend = np.einsum("ij,ij->i", weights, np.log1p(s.clicks_hist))
+            clicks_trend = np.einsum("ij,ij->i", weights, s.log_clicks_hist)
             score_std = np.sqrt(np.maximum(var, 0.0))
             clicks_level = np.minimum(np.log1p(s.clicks_total / w) / CLICKS_LEVEL_SCALE, 1.0)
         else:
             weights = TREND_WEIGHTS[min(s.week, 4)].tolist()
-            clicks_trend = sum(b * log1p(c) for b, c in zip(weights, s.clicks_hist, strict=True))
+            clicks_trend = sum(b * c for b, c in zip(weights, s.log_clicks_hist, strict=True))
             score_std = math.sqrt(max(var, 0.0))
             clicks_level = min(log1p(s.clicks_total / w) / CLICKS_LEVEL_SCALE, 1.0)
         submission_rate = where(
@@ -567,7 +583,7 @@ class StudentSimulator:
         active_day_share = s.days_total / (7.0 * w)
         values = [  # in SIMULATED_FEATURES order
             s.clicks_total,
-            s.clicks_hist[:, 3] if batch else s.clicks_hist[3],
+            s.clicks_last,
             s.clicks_total / w,
             clicks_trend,
             s.days_total,
