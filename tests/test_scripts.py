@@ -49,6 +49,14 @@ def test_train_agent_quick_generates_the_cohort(tmp_path):
     comparison = pd.read_csv(tmp_path / "cohort_vs_oulad.csv")
     assert set(comparison["final_result"]) == {"Pass", "Withdrawn", "Fail", "Distinction"}
     assert "Not built yet" in result.stdout
+    for name in (
+        "model_scores.csv",
+        "interactions.csv",
+        "hybrid_recommendations.csv",
+        "recommender_evaluation.csv",
+    ):
+        assert (tmp_path / name).exists(), name
+    assert "final result:" in result.stdout
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):

@@ -149,6 +149,8 @@ class TutoringEnv(gym.Env):
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        if simulator is not None:  # a given simulator brings its own outcome model and budget
+            outcome_model, budget_hours = simulator.outcome_model, simulator.budget_hours
         self.params = TutoringParams(hour_price, budget_hours, outcome_model, shaping, gamma)
         self.simulator = simulator or build_simulator(
             cohort, success_model, n_students, n_weeks, cohort_seed, self.params

@@ -86,13 +86,13 @@ class ModuleProfile:
 # (defaults of every other field; targets are OULAD's per-module splits).
 DEFAULT_MODULES = _frozen(
     {
-        "AAA": ModuleProfile(748, -6.672, -2.660, 3.441),
-        "BBB": ModuleProfile(7909, -5.842, -1.059, 2.813),
-        "CCC": ModuleProfile(4434, -5.179, -0.851, 2.208),
-        "DDD": ModuleProfile(6272, -5.569, -0.769, 3.259),
-        "EEE": ModuleProfile(2934, -6.154, -1.589, 2.357),
-        "FFF": ModuleProfile(7762, -5.799, -1.053, 2.796),
-        "GGG": ModuleProfile(2534, -7.106, -1.288, 2.057),
+        "AAA": ModuleProfile(748, -6.672, -2.537, 3.620),
+        "BBB": ModuleProfile(7909, -5.842, -0.924, 2.978),
+        "CCC": ModuleProfile(4434, -5.179, -0.704, 2.374),
+        "DDD": ModuleProfile(6272, -5.569, -0.627, 3.431),
+        "EEE": ModuleProfile(2934, -6.154, -1.458, 2.520),
+        "FFF": ModuleProfile(7762, -5.799, -0.914, 2.963),
+        "GGG": ModuleProfile(2534, -7.106, -1.162, 2.215),
     }
 )
 

@@ -20,7 +20,7 @@ submission             ``sigma(2.2 + eta[t] - 1.5 c(study_habits))``
 assessment score       ``clip(N(70 + 11 ability + 4 m[t] - 14 c(assessment_level)
                        - 8 c(study_habits), 12), 0, 100)``
 performance            ``z = ability + 0.6 mean_t(m[t]) - 1.5 c(assessment_level)
-                       - 1.2 c(study_habits) - 0.5 c(engagement)``
+                       - 1.2 c(study_habits) - 0.5 c(engagement) - 1.0 c(support_need)``
 final result           completers: ``P(Fail) = sigma(fail_threshold - z)``,
                        ``P(Distinction) = sigma(z - distinction_threshold)``, Pass otherwise
 =====================  ==========================================================
@@ -157,6 +157,7 @@ def performance(ability: np.ndarray, mean_motivation: np.ndarray, needs: np.ndar
         - 1.5 * _centred(needs, ASSESSMENT_LEVEL)
         - 1.2 * _centred(needs, STUDY_HABITS)
         - 0.5 * _centred(needs, ENGAGEMENT)
+        - 1.0 * _centred(needs, SUPPORT_NEED)
     )
 
 

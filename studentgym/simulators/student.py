@@ -103,7 +103,7 @@ class ResponseParams:
     """
 
     efficacy: tuple[float, ...] = (0.0, 0.95, 0.6, 0.95, 0.95, 0.7)
-    motivation_gain: tuple[float, ...] = (0.0, 0.0, 0.30, 0.0, 0.0, 0.50)
+    motivation_gain: tuple[float, ...] = (0.0, 0.0, 0.10, 0.0, 0.0, 0.30)
     min_engagement: tuple[float, ...] = (0.0, -1.0, -1.5, -1.0, -2.0, -2.5)
     landing_width: float = 0.5
     habituation: float = 0.6

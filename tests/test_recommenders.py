@@ -1,0 +1,159 @@
+"""Recommenders: fold-in, weights, rules, priors and the ground-truth evaluation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from studentgym.envs.setup import default_world
+from studentgym.recommenders.evaluation import ndcg_at_k, precision_at_k
+from studentgym.recommenders.hybrid import HybridRecommender, minmax_rows
+from studentgym.recommenders.priors import q_priors
+from studentgym.recommenders.report import run_recommenders
+from studentgym.recommenders.rules import RuleBasedRecommender
+from studentgym.recommenders.topics import TopicProfiler, items_table, profile_inputs
+from studentgym.simulators.config import TOPICS
+from studentgym.simulators.student import StudentSimulator
+
+
+@pytest.fixture(scope="module")
+def levels():
+    rng = np.random.default_rng(0)
+    latent = rng.normal(size=(600, 2))
+    raw = latent @ rng.normal(size=(2, 5)) + 0.3 * rng.normal(size=(600, 5))
+    cut = np.quantile(raw, [0.2, 0.4, 0.6, 0.8], axis=0)
+    matrix = np.column_stack([np.searchsorted(cut[:, k], raw[:, k]) + 1 for k in range(5)])
+    return pd.DataFrame(matrix, columns=list(TOPICS))
+
+
+def test_fold_in_scores_unseen_students(levels):
+    train, unseen = levels.iloc[:400], levels.iloc[400:]
+    model = HybridRecommender(seed=0).fit(train)
+    V = model.svd_.components_
+    expected = model.mean_ + (unseen.to_numpy() - model.mean_) @ V.T @ V
+    np.testing.assert_allclose(model.cf_scores(unseen), expected)
+    assert model.scores(unseen).shape == (200, 5)
+    assert 1 <= model.n_components_ <= 4 and model.explained_variance_ >= 0.9
+    # the fold-in is a projection: folding in a projected student changes nothing
+    np.testing.assert_allclose(
+        model.cf_scores(pd.DataFrame(expected, columns=list(TOPICS))), expected, atol=1e-9
+    )
+
+
+def test_hybrid_weights_are_respected(levels):
+    cf_only = HybridRecommender(w_cf=1.0).fit(levels)
+    content_only = HybridRecommender(w_cf=0.0).fit(levels)
+    mixed = HybridRecommender(w_cf=0.7).fit(levels)
+    cf, content = (
+        minmax_rows(cf_only.cf_scores(levels)),
+        minmax_rows(content_only.content_scores(levels)),
+    )
+    np.testing.assert_allclose(cf_only.scores(levels), cf)
+    np.testing.assert_allclose(content_only.scores(levels), content)
+    np.testing.assert_allclose(mixed.scores(levels), 0.7 * cf + 0.3 * content)
+    with pytest.raises(ValueError, match="w_cf"):
+        HybridRecommender(w_cf=1.5).fit(levels)
+    with pytest.raises(ValueError, match="missing topic columns: engagement"):
+        HybridRecommender().fit(levels.drop(columns="engagement"))
+
+
+def test_content_scores_follow_the_matching_topic():
+    one_need = pd.DataFrame(np.eye(5, dtype=int) * 4 + 1, columns=list(TOPICS))
+    scores = HybridRecommender().fit(one_need).content_scores(one_need)
+    np.testing.assert_array_equal(np.argmax(scores, axis=1), np.arange(5))
+
+
+def test_recommend_returns_ranked_top_k(levels):
+    table = HybridRecommender().fit(levels).recommend(levels.iloc[:10], k=3)
+    assert len(table) == 30 and table["rank"].tolist()[:3] == [1, 2, 3]
+    assert (table.groupby("student")["score"].apply(lambda s: s.is_monotonic_decreasing)).all()
+    with pytest.raises(ValueError, match="k must be"):
+        HybridRecommender().fit(levels).recommend(levels, k=9)
+
+
+def test_topic_profiler_levels_and_items():
+    cohort, _ = default_world(1500, 39, 0)
+    from studentgym.predictors.features import weekly_features
+
+    inputs = profile_inputs(weekly_features(cohort, 8))
+    levels = TopicProfiler().fit(inputs).transform(inputs)
+    assert list(levels.columns) == list(TOPICS)
+    assert levels.isin([1, 2, 3, 4, 5]).all().all()
+    shares = levels.apply(lambda c: c.value_counts(normalize=True)).fillna(0)
+    assert shares.loc[5].between(0.1, 0.3).all()  # quintiles (ties allowed)
+    with pytest.raises(ValueError, match="missing columns: score_mean"):
+        TopicProfiler().fit(inputs.drop(columns="score_mean"))
+    items = items_table()
+    assert items["intervention_id"].tolist() == [1, 2, 3, 4, 5] and items["topic"].tolist() == list(
+        TOPICS
+    )
+
+
+def test_rule_matrix():
+    rules = RuleBasedRecommender(threshold=0.5)
+    table = rules.recommend(
+        [0.2, 0.8, 0.3, 0.9, 0.1],
+        [
+            "At risk",
+            "High performer",
+            "Struggling but engaged",
+            "At risk (moderate)",
+            "Capable but disengaged",
+        ],
+    )
+    assert table["intervention_id"].tolist() == [5, 0, 3, 2, 2]
+    assert table["reason"].iloc[0] == "immediate academic intervention"
+    assert table["reason"].iloc[1] == "encourage advanced learning"
+    with pytest.raises(ValueError, match="unknown segments"):
+        rules.recommend([0.5], ["Genius"])
+
+
+def test_ranking_metrics_on_a_hand_example():
+    benefits = np.array([[0.0, 0.3, -0.1, 0.2, 0.0, 0.0], [0.0, -0.2, -0.1, 0.0, 0.0, 0.4]])
+    ranked = np.array([[1, 3, 2], [2, 1, 5]])
+    assert precision_at_k(ranked[:, :1], benefits) == 0.5
+    assert precision_at_k(ranked, benefits) == pytest.approx(3 / 6)
+    ideal = np.array([[1, 3, 2], [5, 1, 2]])
+    assert ndcg_at_k(ideal, benefits) == pytest.approx(1.0)
+    assert ndcg_at_k(ranked, benefits) < 1.0
+
+
+def test_priors_shape_order_and_scale():
+    states = np.array([0, 0, 26, 5])
+    scores = np.array(
+        [
+            [1.0, 0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, 1.0, 0.0, 0.0],
+            [0.2, 0.2, 0.2, 0.2, 0.2],
+            [0.0, 1.0, 0.0, 0.0, 0.5],
+        ]
+    )
+    q = q_priors(states, scores, scale=0.1)
+    assert q.shape == (27, 6)
+    np.testing.assert_allclose(q[0, 1:], 0.1 * np.array([0.5, 0.0, 0.5, 0.0, 0.0]))
+    np.testing.assert_allclose(q[5, 1:], 0.1 * scores[3])
+    assert q[0, 0] == pytest.approx(0.05) and q[26, 0] == pytest.approx(0.1)  # state 26: low risk
+    np.testing.assert_allclose(q[13, 1:], 0.1 * scores.mean(axis=0))  # unseen: overall mean
+    with pytest.raises(ValueError, match="hybrid_scores"):
+        q_priors(states, scores[:, :3])
+    with pytest.raises(ValueError, match="states"):
+        q_priors(np.array([27, 0, 0, 0]), scores)
+
+
+def test_recommenders_beat_random_on_the_ground_truth(tmp_path):
+    cohort, model = default_world(1500, 39, 0)
+    sim = StudentSimulator(cohort, model, outcome_model="ground_truth")
+    report = run_recommenders(sim, tmp_path, n_students=700, n_draws=2, seed=1)
+    table = report.evaluation.set_index("recommender")
+    for name in (
+        "interactions.csv",
+        "items.csv",
+        "hybrid_recommendations.csv",
+        "recommender_evaluation.csv",
+    ):
+        assert (tmp_path / name).stat().st_size > 0
+    hybrid, random_, oracle = table.loc["hybrid"], table.loc["random"], table.loc["oracle"]
+    assert hybrid["uplift_ci_low"] > random_["uplift"], table[["uplift", "uplift_ci_low"]]
+    assert hybrid["ndcg_at_3"] > random_["ndcg_at_3"] + 0.02
+    assert oracle["uplift"] > hybrid["uplift"] and oracle["precision_at_1"] > 0.7
