@@ -1,1 +1,2 @@
-"""agents: not built yet (see the open issues)."""
+"""Agents: reference policies so far (no intervention, the recommender policy);
+Q-learning, DQN and the benchmark are an open issue."""
