@@ -1,0 +1,215 @@
+"""Tabular Q-learning, able to learn from a single env or many students at once.
+
+``Q[s, a] += lr(s, a) * (r + gamma * (1 - terminated) * max_a' Q[s', a'] - Q[s, a])``
+
+- exploration: epsilon-greedy, epsilon decaying linearly from ``epsilon_start`` to
+  ``epsilon_end`` over the first ``exploration_fraction`` of the episodes;
+- learning rate: ``max(lr_min, (1 + visits(s, a)) ** -lr_power)``, a per-pair
+  decaying step (Robbins-Monro for ``0.5 < lr_power <= 1``);
+- initial table: zeros, or any ``(n_states, n_actions)`` prior, such as the
+  recommender's (:func:`studentgym.recommenders.priors.q_priors`).
+
+With a Gymnasium ``VectorEnv`` (NEXT_STEP autoreset) all slots update the table in
+one vectorised step; the transition into an autoreset is skipped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pandas as pd
+
+from studentgym.atomic import atomic_path, atomic_write_csv
+
+
+class QLearningAgent:
+    """Epsilon-greedy tabular Q-learning.
+
+    Args:
+        n_states, n_actions: table size.
+        gamma: discount.
+        epsilon_start, epsilon_end, exploration_fraction: the exploration schedule.
+        lr_power, lr_min: the learning-rate schedule.
+        initial_q: starting table (zeros if None).
+        seed: seed of exploration.
+
+    Attributes:
+        q_table_: the learned ``(n_states, n_actions)`` table.
+        visits_: updates per (state, action).
+        learning_curve_: DataFrame of ``episode`` and ``return`` per finished episode.
+    """
+
+    def __init__(
+        self,
+        n_states: int,
+        n_actions: int,
+        gamma: float = 0.99,
+        epsilon_start: float = 1.0,
+        epsilon_end: float = 0.05,
+        exploration_fraction: float = 0.5,
+        lr_power: float = 0.7,
+        lr_min: float = 0.01,
+        initial_q: np.ndarray | None = None,
+        seed: int = 0,
+    ) -> None:
+        if not 0 <= gamma <= 1:
+            raise ValueError(f"gamma must be in [0, 1], got {gamma}")
+        if not (0 <= epsilon_end <= epsilon_start <= 1 and 0 < exploration_fraction <= 1):
+            raise ValueError("need 0 <= epsilon_end <= epsilon_start <= 1, 0 < fraction <= 1")
+        self.n_states, self.n_actions = int(n_states), int(n_actions)
+        self.gamma = gamma
+        self.epsilon_start, self.epsilon_end = epsilon_start, epsilon_end
+        self.exploration_fraction = exploration_fraction
+        self.lr_power, self.lr_min = lr_power, lr_min
+        self.seed = seed
+        if initial_q is None:
+            initial_q = np.zeros((self.n_states, self.n_actions))
+        initial_q = np.asarray(initial_q, dtype=float)
+        if initial_q.shape != (self.n_states, self.n_actions):
+            raise ValueError(
+                f"initial_q must be {(self.n_states, self.n_actions)}, got {initial_q.shape}"
+            )
+        self.q_table_ = initial_q.copy()
+        self.visits_ = np.zeros((self.n_states, self.n_actions), dtype=np.int64)
+        self.learning_curve_ = pd.DataFrame(columns=["episode", "return"])
+        self._rng = np.random.default_rng(seed)
+
+    # ------------------------------------------------------------------ acting
+    def epsilon(self, episode: int, total: int) -> float:
+        """Exploration rate after ``episode`` of ``total`` episodes."""
+        progress = min(episode / max(self.exploration_fraction * total, 1e-9), 1.0)
+        return self.epsilon_start + progress * (self.epsilon_end - self.epsilon_start)
+
+    def predict(self, obs) -> np.ndarray | int:
+        """Greedy actions for state(s) (ties go to the lowest action id)."""
+        greedy = np.argmax(self.q_table_[np.asarray(obs)], axis=-1)
+        return int(greedy) if np.ndim(greedy) == 0 else greedy
+
+    def _explore(self, states: np.ndarray, epsilon: float) -> np.ndarray:
+        random_actions = self._rng.integers(0, self.n_actions, len(states))
+        explore = self._rng.random(len(states)) < epsilon
+        return np.where(explore, random_actions, np.argmax(self.q_table_[states], axis=1))
+
+    def _update(self, s, a, r, s_next, terminal) -> None:
+        target = r + self.gamma * np.where(terminal, 0.0, self.q_table_[s_next].max(axis=1))
+        lr = np.maximum(self.lr_min, (1.0 + self.visits_[s, a]) ** -self.lr_power)
+        td = target - self.q_table_[s, a]
+        np.add.at(self.q_table_, (s, a), lr * td)
+        np.add.at(self.visits_, (s, a), 1)
+
+    def _update_one(self, s: int, a: int, r: float, s_next: int, terminal: bool) -> None:
+        """:meth:`_update` for one transition, without numpy's per-call overhead."""
+        q = self.q_table_
+        target = r if terminal else r + self.gamma * float(q[s_next].max())
+        lr = max(self.lr_min, (1.0 + self.visits_[s, a]) ** -self.lr_power)
+        q[s, a] += lr * (target - q[s, a])
+        self.visits_[s, a] += 1
+
+    # ------------------------------------------------------------------ learning
+    def learn(self, env, episodes: int, progress=None) -> QLearningAgent:
+        """Run ``episodes`` episodes (summed over slots for a vector env).
+
+        Args:
+            env: a Gymnasium env or VectorEnv with Discrete (single) observations.
+            episodes: episodes to complete.
+            progress: optional callable ``(episodes_done)``, e.g. a progress bar's update.
+        """
+        if episodes < 1:
+            raise ValueError(f"episodes must be >= 1, got {episodes}")
+        if isinstance(env, gym.vector.VectorEnv):
+            return self._learn_vector(env, episodes, progress)
+        returns = []
+        for episode in range(episodes):
+            state, _ = env.reset(seed=int(self._rng.integers(2**31)) if episode == 0 else None)
+            total, done = 0.0, False
+            eps = self.epsilon(episode, episodes)
+            while not done:
+                action = int(self._explore(np.array([state]), eps)[0])
+                next_state, reward, terminated, truncated, _ = env.step(action)
+                self._update(
+                    np.array([state]),
+                    np.array([action]),
+                    np.array([reward]),
+                    np.array([next_state]),
+                    np.array([terminated]),
+                )
+                total += reward
+                state, done = next_state, terminated or truncated
+            returns.append(total)
+            if progress:
+                progress(1)
+        self._record(returns)
+        return self
+
+    def _learn_vector(self, env, episodes: int, progress) -> QLearningAgent:
+        n = env.num_envs
+        states, _ = env.reset(seed=int(self._rng.integers(2**31)))
+        restarting = np.zeros(n, dtype=bool)
+        running = np.zeros(n)
+        returns: list[float] = []
+        while len(returns) < episodes:
+            actions = self._explore(states, self.epsilon(len(returns), episodes))
+            next_states, rewards, terminated, truncated, _ = env.step(actions)
+            live = ~restarting  # a restarting slot's step is the autoreset, not a transition
+            self._update(
+                states[live], actions[live], rewards[live], next_states[live], terminated[live]
+            )
+            running += np.where(live, rewards, 0.0)
+            ended = live & (terminated | truncated)
+            returns.extend(running[ended].tolist())
+            if progress and ended.any():
+                progress(int(ended.sum()))
+            running[ended] = 0.0
+            restarting = ended
+            states = next_states
+        self._record(returns[:episodes])
+        return self
+
+    def _record(self, returns: list[float]) -> None:
+        start = len(self.learning_curve_)
+        curve = pd.DataFrame({"episode": np.arange(start, start + len(returns)), "return": returns})
+        self.learning_curve_ = (
+            curve if start == 0 else pd.concat([self.learning_curve_, curve], ignore_index=True)
+        )
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path: str | Path, state_names=None, action_names=None) -> Path:
+        """Write the table: ``.npz`` (exact, reloadable) or ``.csv`` (for people).
+
+        Raises:
+            ValueError: for another file extension.
+        """
+        path = Path(path)
+        if path.suffix == ".npz":
+            with atomic_path(path) as tmp, open(tmp, "wb") as f:
+                np.savez(f, q_table=self.q_table_, visits=self.visits_, gamma=self.gamma)
+            return path
+        if path.suffix == ".csv":
+            table = pd.DataFrame(
+                self.q_table_,
+                index=pd.Index(state_names or range(self.n_states), name="state"),
+                columns=list(action_names or range(self.n_actions)),
+            )
+            return atomic_write_csv(table, path, index=True)
+        raise ValueError(f"save to .npz or .csv, not {path.suffix!r}")
+
+    @classmethod
+    def load(cls, path: str | Path, **kwargs) -> QLearningAgent:
+        """An agent with the table of a ``.npz`` written by :meth:`save` (no pickle).
+
+        Raises:
+            FileNotFoundError, ValueError: for a missing file or one without a Q-table.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no Q-table file at {path}")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                q, visits, gamma = data["q_table"], data["visits"], float(data["gamma"])
+        except (KeyError, ValueError, OSError) as err:
+            raise ValueError(f"{path} is not a Q-table written by QLearningAgent.save") from err
+        agent = cls(q.shape[0], q.shape[1], gamma=gamma, initial_q=q, **kwargs)
+        agent.visits_ = visits
+        return agent
