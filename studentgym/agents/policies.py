@@ -110,3 +110,29 @@ class RecommenderPolicy:
             actions[deciding] = np.where((given < self.max_repeats) & affordable, top, 0)
         assert actions.max() < N_ACTIONS
         return int(actions[0]) if single else actions
+
+
+class RandomPolicy:
+    """A uniformly random intervention every week."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self._rng = np.random.default_rng(seed)
+
+    def act(self, obs: np.ndarray, info: dict) -> np.ndarray | int:
+        batch, single = _batch(obs)
+        actions = self._rng.integers(0, N_ACTIONS, len(batch))
+        return int(actions[0]) if single else actions
+
+
+class TabularPolicy:
+    """Greedy actions of a Q-table over the env's tabular states (27 x 6)."""
+
+    def __init__(self, q_table: np.ndarray) -> None:
+        self.q_table = np.asarray(q_table)
+
+    def act(self, obs: np.ndarray, info: dict) -> np.ndarray | int:
+        from studentgym.envs.tabular import tabular_state
+
+        batch, single = _batch(obs)
+        actions = np.argmax(self.q_table[tabular_state(batch)], axis=1)
+        return int(actions[0]) if single else actions
