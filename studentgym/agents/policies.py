@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from studentgym.envs.observation import OBSERVATION_NAMES, P_SUCCESS, WEEK_FRACTION
+from studentgym.envs.tabular import tabular_state
 from studentgym.recommenders.hybrid import HybridRecommender
 from studentgym.recommenders.topics import TopicProfiler
 from studentgym.simulators.cohort import Cohort
@@ -131,8 +132,6 @@ class TabularPolicy:
         self.q_table = np.asarray(q_table)
 
     def act(self, obs: np.ndarray, info: dict) -> np.ndarray | int:
-        from studentgym.envs.tabular import tabular_state
-
         batch, single = _batch(obs)
         actions = np.argmax(self.q_table[tabular_state(batch)], axis=1)
         return int(actions[0]) if single else actions

@@ -29,7 +29,7 @@ def _mix_int(z: int) -> int:
 
 
 def uniforms_scalar(key: int, week: int) -> list[float]:
-    """The 16 uniforms of one student-week (Python ints and floats)."""
+    """The 16 uniforms of one student-week, in plain Python: the reference implementation."""
     out = []
     base = key + (week * _HASHES + 1) * _GOLDEN
     for j in range(_HASHES):
@@ -51,12 +51,6 @@ def uniform_table(keys: np.ndarray, weeks: np.ndarray) -> np.ndarray:
     out[:, 0::2] = (z >> np.uint64(32)).astype(np.float64) * _TO_UNIT
     out[:, 1::2] = (z & np.uint64(0xFFFFFFFF)).astype(np.float64) * _TO_UNIT
     return out
-
-
-def uniforms_batch(keys: np.ndarray, weeks: np.ndarray) -> list[np.ndarray]:
-    """The 16 uniforms of each student-week as a list of 16 arrays shaped like ``keys``."""
-    table = uniform_table(keys, weeks)
-    return [table[:, j] for j in range(N_UNIFORMS)]
 
 
 def episode_scalar(base: int, episode: int) -> tuple[int, float]:

@@ -556,7 +556,11 @@ class StudentSimulator:
         return self._features(s, float(s.week), None)
 
     def _features(self, s, w, xp) -> list:
-        """The feature formulas, on floats (``xp`` None) or arrays (``xp`` numpy)."""
+        """The feature formulas, on floats (``xp`` None) or arrays (``xp`` numpy).
+
+        These are ``predictors.features.weekly_features``'s definitions computed from
+        running accumulators instead of tables; tests/test_envs.py checks both agree.
+        """
         batch = xp is not None
         where = np.where if batch else (lambda c, a, b: a if c else b)
         log1p = np.log1p if batch else math.log1p
