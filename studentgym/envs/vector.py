@@ -33,6 +33,10 @@ class TutoringVectorEnv(VectorEnv):
     as ``TutoringEnv().reset(seed=s + i)``: random numbers are counter-based per
     episode, so they do not depend on the number of slots.
 
+    With ``autoreset_mode=AutoresetMode.SAME_STEP`` (what Stable-Baselines3 expects)
+    a finished slot starts its next student in the same step; the final observation
+    is in ``info["final_obs"]`` (rows where ``info["_final_obs"]``).
+
     ``info`` holds arrays over slots: ``p_success``, ``cost_hours``, ``week``,
     ``student_id``, ``delivered``, ``final_result`` ("" until known), ``action_mask``
     (``num_envs x 6``) and the reward parts ``reward_outcome``, ``reward_cost``,
@@ -43,6 +47,7 @@ class TutoringVectorEnv(VectorEnv):
         "render_modes": ["ansi"],
         "autoreset_mode": AutoresetMode.NEXT_STEP,
     }
+    # an instance built with autoreset_mode=SAME_STEP declares it in its own metadata
 
     def __init__(
         self,
@@ -61,12 +66,17 @@ class TutoringVectorEnv(VectorEnv):
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
         simulator: StudentSimulator | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
     ) -> None:
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         self.num_envs = int(num_envs)
+        self.autoreset_mode = AutoresetMode(autoreset_mode)
+        if self.autoreset_mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
+            raise ValueError("autoreset_mode must be NEXT_STEP or SAME_STEP")
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         if simulator is not None:  # a given simulator brings its own outcome model and budget
             outcome_model, budget_hours = simulator.outcome_model, simulator.budget_hours
         self.params = TutoringParams(hour_price, budget_hours, outcome_model, shaping, gamma)
@@ -172,9 +182,25 @@ class TutoringVectorEnv(VectorEnv):
         self._p = p_next
         shaping[resetting] = 0.0
         reward = outcome + cost_reward + shaping
-        self._autoreset = terminated | truncated
         obs = self._obs.batch(X, s, self._p)
         info = self._info(delivered, outcome, cost_reward, shaping, result)
+        ended = terminated | truncated
+        if self.autoreset_mode == AutoresetMode.SAME_STEP:
+            if ended.any():  # the final observation goes to info, the next student starts now
+                info["final_obs"], info["_final_obs"] = obs.copy(), ended
+                info["final_info"], info["_final_info"] = dict(info), ended
+                fresh = self._new_students(ended)
+                sim.step_batch(
+                    fresh, np.zeros(int(ended.sum()), dtype=np.int64), allow_withdrawal=False
+                )
+                s.put(ended, fresh)
+                X_fresh = sim.features_batch(fresh)
+                self._p[ended] = sim.success_probability_batch(fresh, X_fresh)
+                X[ended] = X_fresh
+                self._steps[ended] = 0
+                obs = self._obs.batch(X, s, self._p)
+        else:
+            self._autoreset = ended
         return obs, reward, terminated, truncated, info
 
     def _info(self, delivered, outcome, cost_reward, shaping, result) -> dict:
