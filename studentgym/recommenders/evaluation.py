@@ -23,7 +23,7 @@ import pandas as pd
 
 from studentgym.predictors.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from studentgym.simulators.interventions import N_ACTIONS
-from studentgym.simulators.student import BatchState, StudentSimulator
+from studentgym.simulators.student import StudentSimulator
 
 
 @dataclasses.dataclass
@@ -43,11 +43,6 @@ class Snapshot:
     week: int
     features: pd.DataFrame
     p_success: np.ndarray
-
-
-def _copy_state(state: BatchState) -> BatchState:
-    return BatchState(**{f.name: np.copy(getattr(state, f.name))
-                         for f in dataclasses.fields(state)})  # fmt: skip
 
 
 def _run_to(simulator: StudentSimulator, rows: np.ndarray, keys: np.ndarray, week: int):
@@ -91,7 +86,7 @@ def true_benefits(
         keys = snap.keys + np.uint64(draw * 0x9E3779B97F4A7C15 % 2**64)
         start, gone_before = _run_to(simulator, snap.rows, keys, snap.week)
         for action in range(N_ACTIONS):
-            state, gone = _copy_state(start), gone_before.copy()
+            state, gone = start.copy(), gone_before.copy()
             act = np.full(n, action, dtype=np.int64)
             while state.week[0] < simulator.n_weeks:
                 _, _, withdrew, _ = simulator.step_batch(state, act)
@@ -135,11 +130,12 @@ def ranking_report(rankings: dict[str, np.ndarray], benefits: np.ndarray) -> pd.
                 "recommender": name,
                 "precision_at_1": precision_at_k(ranked[:, :1], benefits),
                 "precision_at_3": precision_at_k(ranked[:, :3], benefits)
-                if ranked.shape[1] >= 3 else np.nan,
+                if ranked.shape[1] >= 3
+                else np.nan,
                 "ndcg_at_3": ndcg_at_k(ranked[:, :3], benefits) if ranked.shape[1] >= 3 else np.nan,
                 "uplift": float(top.mean()),
                 "uplift_ci_low": float(top.mean() - half),
                 "uplift_ci_high": float(top.mean() + half),
             }
-        )  # fmt: skip
+        )
     return pd.DataFrame(rows)

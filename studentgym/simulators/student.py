@@ -173,6 +173,10 @@ class BatchState:
     sub_week_sq: np.ndarray
     sub_week_score: np.ndarray
 
+    def copy(self) -> BatchState:
+        """An independent copy (every array copied)."""
+        return BatchState(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
     def put(self, index: np.ndarray, other: BatchState) -> None:
         """Overwrite the students at ``index`` with ``other``'s."""
         for f in fields(self):
