@@ -108,3 +108,24 @@ def test_train_predictors_refuses_bad_arguments(tmp_path):
     result = run("train_predictors.py", "--max-students", "5", "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "--max-students" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_tune_dqn_smoke(tmp_path):
+    out = tmp_path / "search.csv"
+    result = run(
+        "tune_dqn.py",
+        "--steps",
+        "1200",
+        "--students",
+        "1000",
+        "--eval-students",
+        "100",
+        "--envs",
+        "4",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out)
+    assert len(table) == 4 and {"learning_rate", "return_vs_none", "ci_low"} <= set(table.columns)
+    assert (table["ci_low"] <= table["return_vs_none"]).all()
