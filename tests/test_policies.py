@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from studentgym.agents.evaluation import rollout
 from studentgym.agents.policies import NoIntervention, RecommenderPolicy
 from studentgym.envs.setup import default_world
 from studentgym.envs.tutoring import TutoringEnv
@@ -22,16 +23,11 @@ def world(tmp_path_factory):
 
 
 def returns(policy, cohort, model, rows, n=1500, seed=3) -> np.ndarray:
-    sim = StudentSimulator(cohort, model, outcome_model="ground_truth")
-    env = TutoringVectorEnv(num_envs=n, simulator=sim, students=rows)
-    obs, info = env.reset(seed=seed)
-    total, done = np.zeros(n), np.zeros(n, dtype=bool)
-    while not done.all():
-        actions = np.where(done, 0, policy.act(obs, info))
-        obs, reward, terminated, _, info = env.step(actions)
-        total += np.where(done, 0.0, reward)
-        done |= terminated
-    return total
+    def make_env():
+        sim = StudentSimulator(cohort, model, outcome_model="ground_truth")
+        return TutoringVectorEnv(num_envs=n, simulator=sim, students=rows)
+
+    return rollout(policy, make_env, seed)["return"].to_numpy()
 
 
 def test_recommender_policy_acts_only_on_students_at_risk(world):

@@ -179,8 +179,7 @@ class TutoringEnv(gym.Env):
         key, u = episode_scalar(self._base_key, self._episode)
         row = int(self.pool[int(u * len(self.pool))])
         sim = self.simulator
-        self._state = s = sim.new_scalar(row, key)
-        sim.step_scalar(s, 0, allow_withdrawal=False)
+        self._state = s = sim.start_scalar(row, key)
         x = sim.features_scalar(s)
         self._p = sim.success_probability_scalar(s, x)
         self._done = False

@@ -121,10 +121,8 @@ class TutoringVectorEnv(VectorEnv):
                 [seeding.np_random(s)[0].integers(0, 2**63) for s in seeds], dtype=np.uint64
             )
             self._episodes[:] = -1
-        everyone = np.ones(self.num_envs, dtype=bool)
-        self._state = self._new_students(everyone)
-        self.simulator.step_batch(  # week 0: before any intervention, nobody withdraws
-            self._state, np.zeros(self.num_envs, dtype=np.int64), allow_withdrawal=False
+        self._state = self.simulator.start_batch(
+            *self._next_episodes(np.ones(self.num_envs, dtype=bool))
         )
         self._autoreset[:] = False
         self._steps[:] = 0
@@ -140,12 +138,11 @@ class TutoringVectorEnv(VectorEnv):
             np.zeros(self.num_envs, dtype=np.int64),
         )
 
-    def _new_students(self, mask: np.ndarray):
-        """Fresh students for the slots in ``mask``, before their week 0."""
+    def _next_episodes(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cohort rows and keys of the next episode of the slots in ``mask``."""
         self._episodes[mask] += 1
         keys, u = episode_batch(self._bases[mask], self._episodes[mask])
-        rows = self.pool[(u * len(self.pool)).astype(np.int64)]
-        return self.simulator.new_batch(rows, keys)
+        return self.pool[(u * len(self.pool)).astype(np.int64)], keys
 
     def step(self, actions):
         if self._state is None:
@@ -158,7 +155,7 @@ class TutoringVectorEnv(VectorEnv):
         sim, s, params = self.simulator, self._state, self.params
         resetting = self._autoreset.copy()
         if resetting.any():  # NEXT_STEP autoreset: these slots start a new student now
-            s.put(resetting, self._new_students(resetting))
+            s.put(resetting, self.simulator.new_batch(*self._next_episodes(resetting)))
             actions = np.where(resetting, 0, actions)
         # restarting slots run their week 0 in the same pass (no action, no withdrawal)
         delivered, cost, withdrew, u_outcome = sim.step_batch(s, actions, ~resetting)
@@ -189,10 +186,7 @@ class TutoringVectorEnv(VectorEnv):
             if ended.any():  # the final observation goes to info, the next student starts now
                 info["final_obs"], info["_final_obs"] = obs.copy(), ended
                 info["final_info"], info["_final_info"] = dict(info), ended
-                fresh = self._new_students(ended)
-                sim.step_batch(
-                    fresh, np.zeros(int(ended.sum()), dtype=np.int64), allow_withdrawal=False
-                )
+                fresh = sim.start_batch(*self._next_episodes(ended))
                 s.put(ended, fresh)
                 X_fresh = sim.features_batch(fresh)
                 self._p[ended] = sim.success_probability_batch(fresh, X_fresh)

@@ -46,9 +46,8 @@ class Snapshot:
 
 
 def _run_to(simulator: StudentSimulator, rows: np.ndarray, keys: np.ndarray, week: int):
-    state = simulator.new_batch(rows, keys)
+    state = simulator.start_batch(rows, keys)
     gone = np.zeros(len(rows), dtype=bool)
-    simulator.step_batch(state, np.zeros(len(rows), dtype=np.int64), allow_withdrawal=False)
     while state.week[0] < week:
         _, _, withdrew, _ = simulator.step_batch(state, np.zeros(len(rows), dtype=np.int64))
         gone |= withdrew

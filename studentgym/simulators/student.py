@@ -360,6 +360,18 @@ class StudentSimulator:
         ).tolist()
         return s
 
+    def start_batch(self, rows: np.ndarray, keys: np.ndarray) -> BatchState:
+        """New students after their first course week (week 0: no action, no withdrawal)."""
+        state = self.new_batch(rows, keys)
+        self.step_batch(state, np.zeros(len(state.week), dtype=np.int64), allow_withdrawal=False)
+        return state
+
+    def start_scalar(self, row: int, key: int) -> ScalarState:
+        """:meth:`start_batch` for one student."""
+        state = self.new_scalar(row, key)
+        self.step_scalar(state, 0, allow_withdrawal=False)
+        return state
+
     # ---------------------------------------------------------------- one week
     def step_batch(self, s: BatchState, action: np.ndarray, allow_withdrawal=True):
         """Deliver ``action`` (catalogue ids) and simulate week ``s.week`` for the batch.
