@@ -24,7 +24,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from studentgym.simulators.config import IMD_BANDS, TOPICS
+from studentgym.simulators.config import IMD_DECILE, TOPICS
 from studentgym.simulators.interventions import CATALOGUE
 
 PROFILE_INPUTS = (
@@ -57,7 +57,7 @@ TOPIC_DESCRIPTIONS = {
 
 def profile_inputs(features: pd.DataFrame) -> pd.DataFrame:
     """The profiler's inputs from a ``weekly_features`` frame (same index)."""
-    decile = features["imd_band"].map(dict(zip(IMD_BANDS, range(10), strict=True)))
+    decile = features["imd_band"].map(IMD_DECILE)
     return pd.DataFrame(
         {
             "score_mean": features["score_mean"].fillna(0.0).clip(0, 100),

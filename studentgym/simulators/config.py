@@ -35,6 +35,8 @@ IMD_BANDS = (
     "90-100%",
 )
 """OULAD's IMD deciles, most deprived first; "10-20" lacks its % sign in OULAD too."""
+IMD_DECILE = {band: decile for decile, band in enumerate(IMD_BANDS)}
+"""IMD band -> decile index 0 (most deprived) to 9."""
 
 EDUCATION_LEVELS = (
     "No Formal quals",

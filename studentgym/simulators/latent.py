@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from studentgym.simulators.config import EDUCATION_LEVELS, IMD_BANDS, TOPICS, CohortConfig
+from studentgym.simulators.config import EDUCATION_LEVELS, IMD_DECILE, TOPICS, CohortConfig
 from studentgym.simulators.dynamics import sigmoid
 
 EDUCATION_EFFECT = dict(zip(EDUCATION_LEVELS, (-0.7, -0.4, 0.0, 0.45, 0.7), strict=True))
@@ -97,7 +97,7 @@ def sample_demographics(config: CohortConfig, rng: np.random.Generator) -> pd.Da
 
 def imd_z(imd_band: pd.Series) -> np.ndarray:
     """IMD decile standardised to mean 0, sd 1 over deciles; 0 where missing."""
-    decile = imd_band.map(dict(zip(IMD_BANDS, range(10), strict=True))).to_numpy(dtype=float)
+    decile = imd_band.map(IMD_DECILE).to_numpy(dtype=float)
     return np.nan_to_num((decile - 4.5) / np.std(np.arange(10)), nan=0.0)
 
 

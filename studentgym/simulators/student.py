@@ -40,7 +40,7 @@ import numpy as np
 
 from studentgym.simulators import dynamics
 from studentgym.simulators.cohort import Cohort
-from studentgym.simulators.config import EDUCATION_LEVELS, IMD_BANDS, TOPICS
+from studentgym.simulators.config import EDUCATION_LEVELS, IMD_DECILE, TOPICS
 from studentgym.simulators.counter_rng import uniform_table
 from studentgym.simulators.interventions import COST_HOURS, N_ACTIONS
 
@@ -239,7 +239,7 @@ class StudentSimulator:
         self._due = self.assessment_due.tolist()
         students = cohort.students
         offset, fail, _ = cohort.config.module_arrays(students["code_module"])
-        decile = students["imd_band"].map(dict(zip(IMD_BANDS, range(10), strict=True)))
+        decile = students["imd_band"].map(IMD_DECILE)
         education = students["highest_education"].map(
             dict(zip(EDUCATION_LEVELS, range(5), strict=True))
         )
