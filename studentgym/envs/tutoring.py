@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import gymnasium as gym
-import numpy as np
 from gymnasium import spaces
 
 from studentgym.envs.observation import ObservationBuilder, observation_space
 from studentgym.envs.setup import TutoringParams, build_simulator, student_pool
 from studentgym.simulators.counter_rng import episode_scalar
-from studentgym.simulators.interventions import CATALOGUE, COST_HOURS, N_ACTIONS
+from studentgym.simulators.interventions import CATALOGUE, N_ACTIONS
 from studentgym.simulators.student import StudentSimulator
 
 RESULT_PASS, RESULT_FAIL, RESULT_WITHDRAWN = "Pass", "Fail", "Withdrawn"
@@ -115,6 +114,8 @@ class TutoringEnv(gym.Env):
     | shaping        | 0.0            | potential-based shaping scale                            |
     | gamma          | 1.0            | discount in the shaping term                             |
     | render_mode    | None           | "ansi" for a text line per step                          |
+    | simulator      | None           | a ready ``StudentSimulator`` (brings its own cohort,     |
+    |                |                | classifier, outcome model and budget)                    |
 
     ``gym.make("studentgym/Tutoring-v0", **kwargs)`` passes them through.
 
@@ -167,7 +168,6 @@ class TutoringEnv(gym.Env):
         self._episode = -1
         self._done = True
         self._last = ""
-        self._mask_hours = None
         self._mask_hours = None
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
@@ -226,9 +226,7 @@ class TutoringEnv(gym.Env):
         hours = s.hours
         if hours != self._mask_hours:  # the mask changes only when hours are spent
             self._mask_hours = hours
-            self._mask = np.array(
-                [hours + c <= self.params.budget_hours + 1e-9 for c in COST_HOURS], dtype=np.int8
-            )
+            self._mask = self.simulator.action_mask(hours)
         return {
             "p_success": self._p,
             "cost_hours": hours,

@@ -13,7 +13,7 @@ from gymnasium.vector.utils import batch_space
 from studentgym.envs.observation import ObservationBuilder, observation_space
 from studentgym.envs.setup import TutoringParams, build_simulator, student_pool
 from studentgym.simulators.counter_rng import episode_batch
-from studentgym.simulators.interventions import COST_HOURS, N_ACTIONS
+from studentgym.simulators.interventions import N_ACTIONS
 from studentgym.simulators.student import StudentSimulator
 
 RESULTS = np.array(["", "Pass", "Fail", "Withdrawn"], dtype=object)
@@ -96,7 +96,6 @@ class TutoringVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._obs = ObservationBuilder(self.simulator, self.single_observation_space)
         self._ids = self.simulator.cohort.students["id_student"].to_numpy()
-        self._cost = np.asarray(COST_HOURS)
         self._state = None
         self._bases = np.zeros(self.num_envs, dtype=np.uint64)
         self._episodes = np.full(self.num_envs, -1, dtype=np.int64)
@@ -161,10 +160,10 @@ class TutoringVectorEnv(VectorEnv):
         delivered, cost, withdrew, u_outcome = sim.step_batch(s, actions, ~resetting)
         X = sim.features_batch(s)
         p_next = np.where(withdrew, 0.0, sim.success_probability_batch(s, X))
-        ended = ~withdrew & (s.week >= self.n_weeks)
+        completed = ~withdrew & (s.week >= self.n_weeks)
         p_final = p_next if params.outcome_model == "classifier" else sim.ground_truth_success(s)
-        passed = ended & (u_outcome < p_final)
-        result = np.where(withdrew, 3, np.where(ended, np.where(passed, 1, 2), 0))
+        passed = completed & (u_outcome < p_final)
+        result = np.where(withdrew, 3, np.where(completed, np.where(passed, 1, 2), 0))
         terminated = result > 0
         outcome = np.where(terminated, np.where(passed, 1.0, -1.0), 0.0)
         cost_reward = -params.hour_price * cost
@@ -199,7 +198,6 @@ class TutoringVectorEnv(VectorEnv):
 
     def _info(self, delivered, outcome, cost_reward, shaping, result) -> dict:
         s = self._state
-        mask = s.hours[:, None] + self._cost[None, :] <= self.params.budget_hours + 1e-9
         return {
             "p_success": self._p.copy(),
             "cost_hours": s.hours.copy(),
@@ -207,7 +205,7 @@ class TutoringVectorEnv(VectorEnv):
             "student_id": self._ids[s.row],
             "delivered": delivered,
             "final_result": RESULTS[result],
-            "action_mask": mask.astype(np.int8),
+            "action_mask": self.simulator.action_mask(s.hours),
             "reward_outcome": outcome,
             "reward_cost": cost_reward,
             "reward_shaping": shaping,

@@ -267,6 +267,16 @@ class StudentSimulator:
             for name in ("efficacy", "motivation_gain", "min_engagement")
         }
         self._cost = np.asarray(COST_HOURS)
+        # the budget test, with a tolerance for sums of quarter hours
+        self._budget_limit = self.budget_hours + 1e-9
+
+    def action_mask(self, hours) -> np.ndarray:
+        """int8 mask of the affordable actions given tutor ``hours`` already spent.
+
+        ``(6,)`` for one student, ``(n, 6)`` for an array of hours; the same budget
+        test the steps apply when they decide whether an intervention is delivered.
+        """
+        return (np.asarray(hours)[..., None] + self._cost <= self._budget_limit).astype(np.int8)
 
     # ---------------------------------------------------------------- new students
     def _fresh(self, rows, keys, n: int | None) -> dict:
@@ -387,7 +397,7 @@ class StudentSimulator:
         u = [u_table[:, j] for j in range(u_table.shape[1])]
         idx = np.arange(n)
         cost = self._cost[action]
-        delivered = (action > 0) & (s.hours + cost <= self.budget_hours + 1e-9)
+        delivered = (action > 0) & (s.hours + cost <= self._budget_limit)
         landing = dynamics.sigmoid(
             (s.eta - self._response_arrays["min_engagement"][action]) / r.landing_width
         )
@@ -471,7 +481,7 @@ class StudentSimulator:
         r, cfg = self.response, self.cohort.config
         u = s.uniforms[s.week]
         cost = COST_HOURS[action]
-        delivered = action > 0 and s.hours + cost <= self.budget_hours + 1e-9
+        delivered = action > 0 and s.hours + cost <= self._budget_limit
         if delivered:
             landing = dynamics.sigmoid((s.eta - r.min_engagement[action]) / r.landing_width)
             strength = landing * r.habituation ** s.doses[action]
