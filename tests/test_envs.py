@@ -118,12 +118,14 @@ def test_stepping_after_the_end_raises():
         env.step(0)
 
 
-def test_vector_env_equals_single_envs_on_the_same_seeds():
+@pytest.mark.parametrize("outcome_reward", ["sampled", "expected"])
+def test_vector_env_equals_single_envs_on_the_same_seeds(outcome_reward):
     n = 6
-    venv = gym.make_vec(ENV_ID, num_envs=n, vectorization_mode="vector_entry_point", **SMALL)
+    kwargs = {**SMALL, "outcome_reward": outcome_reward}
+    venv = gym.make_vec(ENV_ID, num_envs=n, vectorization_mode="vector_entry_point", **kwargs)
     assert isinstance(venv, TutoringVectorEnv)
     assert venv.metadata["autoreset_mode"] == gym.vector.AutoresetMode.NEXT_STEP
-    singles = [TutoringEnv(**SMALL) for _ in range(n)]
+    singles = [TutoringEnv(**kwargs) for _ in range(n)]
     obs, info = venv.reset(seed=100)
     expected = [e.reset(seed=100 + i) for i, e in enumerate(singles)]
     np.testing.assert_array_equal(obs, np.stack([o for o, _ in expected]))
@@ -141,7 +143,8 @@ def test_vector_env_equals_single_envs_on_the_same_seeds():
                 o, r, t, _, si = env.step(int(actions[i]))
                 result = si["final_result"] or ""
             np.testing.assert_array_equal(obs[i], o)
-            assert reward[i] == r and terminated[i] == t and info["final_result"][i] == result
+            assert terminated[i] == t and info["final_result"][i] == result
+            assert reward[i] == pytest.approx(r, rel=1e-12, abs=1e-12)
             # summation order differs (einsum vs a Python loop): equal to rounding
             assert info["p_success"][i] == pytest.approx(si["p_success"], rel=1e-12, abs=1e-15)
             restart[i] = t
@@ -184,6 +187,26 @@ def test_budget_limits_what_is_delivered():
     assert not info2["delivered"] and info2["cost_hours"] == 2.0 and r2 == 0.0
 
 
+def test_expected_outcome_reward_is_two_p_minus_one_at_the_end():
+    env = TutoringVectorEnv(num_envs=64, outcome_reward="expected", **SMALL)
+    env.reset(seed=3)
+    done, ends = np.zeros(64, dtype=bool), 0
+    while not done.all():
+        _, _, terminated, _, info = env.step(np.zeros(64, dtype=np.int64))
+        outcome, result = info["reward_outcome"], info["final_result"]
+        ended = terminated & ~done
+        withdrawn = ended & (result == "Withdrawn")
+        completed = ended & ~withdrawn
+        np.testing.assert_array_equal(outcome[withdrawn], -1.0)
+        np.testing.assert_allclose(outcome[completed], 2.0 * info["p_success"][completed] - 1.0)
+        assert np.all(outcome[~terminated] == 0.0)
+        ends += completed.sum()
+        done |= terminated
+    assert ends > 10
+    with pytest.raises(ValueError, match="outcome_reward"):
+        TutoringEnv(outcome_reward="mean", **SMALL)
+
+
 def test_shaping_telescopes_to_minus_the_first_potential():
     env = TutoringEnv(shaping=0.5, **SMALL)
     _, info = env.reset(seed=9)
@@ -215,8 +238,12 @@ def test_ansi_render_and_tabular_view():
     assert states.shape == (4,) and vt.single_observation_space.n == N_STATES
     obs = np.zeros(20, dtype=np.float32)
     obs[[1, 8, 15]] = [5, 0.9, 0.2]  # active, late, high risk
-    assert tabular_state(obs) == 0 * 9 + 2 * 3 + 2
-    assert state_name(tabular_state(obs)) == "high risk / active / late"
+    assert tabular_state(obs) == ((0 * 3 + 2) * 3 + 2) * 4 + 0
+    assert state_name(tabular_state(obs)) == "high risk / active / late / none given"
+    obs[[9, 13]] = [1, 3]  # four interventions delivered
+    batch = np.stack([obs, np.zeros(20, dtype=np.float32)])
+    np.testing.assert_array_equal(tabular_state(batch), [((0 * 3 + 2) * 3 + 2) * 4 + 3, 0])
+    assert state_name(N_STATES - 1) == "low risk / active / late / 3+ given"
 
 
 def test_simulator_features_match_weekly_features():

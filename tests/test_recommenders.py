@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from studentgym.envs.setup import default_world
+from studentgym.envs.tabular import N_STATES
 from studentgym.recommenders.evaluation import ndcg_at_k, precision_at_k
 from studentgym.recommenders.hybrid import HybridRecommender, minmax_rows
 from studentgym.recommenders.priors import q_priors
@@ -120,7 +121,8 @@ def test_ranking_metrics_on_a_hand_example():
 
 
 def test_priors_shape_order_and_scale():
-    states = np.array([0, 0, 26, 5])
+    # states 0 and 1: same (risk, engagement, phase) group, doses 0 and 1; 107: low risk
+    states = np.array([0, 1, 107, 20])
     scores = np.array(
         [
             [1.0, 0.0, 0.0, 0.0, 0.0],
@@ -130,15 +132,18 @@ def test_priors_shape_order_and_scale():
         ]
     )
     q = q_priors(states, scores, scale=0.1)
-    assert q.shape == (27, 6)
-    np.testing.assert_allclose(q[0, 1:], 0.1 * np.array([0.5, 0.0, 0.5, 0.0, 0.0]))
-    np.testing.assert_allclose(q[5, 1:], 0.1 * scores[3])
-    assert q[0, 0] == pytest.approx(0.05) and q[26, 0] == pytest.approx(0.1)  # state 26: low risk
-    np.testing.assert_allclose(q[13, 1:], 0.1 * scores.mean(axis=0))  # unseen: overall mean
+    assert q.shape == (N_STATES, 6) == (108, 6)
+    for dose in range(4):  # pooled over the group, the same at every dose
+        np.testing.assert_allclose(q[dose, 1:], 0.1 * np.array([0.5, 0.0, 0.5, 0.0, 0.0]))
+    np.testing.assert_allclose(q[21, 1:], 0.1 * scores[3])
+    assert q[0, 0] == pytest.approx(0.05) and q[107, 0] == pytest.approx(0.1)  # 107: low risk
+    assert q[1, 0] == pytest.approx(0.1)  # once an intervention is given, the advice is nothing
+    assert q[20].argmax() == 2 and q[21, 0] >= q[21, 1:].max()  # advice once, then nothing
+    np.testing.assert_allclose(q[52, 1:], 0.1 * scores.mean(axis=0))  # unseen: overall mean
     with pytest.raises(ValueError, match="hybrid_scores"):
         q_priors(states, scores[:, :3])
     with pytest.raises(ValueError, match="states"):
-        q_priors(np.array([27, 0, 0, 0]), scores)
+        q_priors(np.array([108, 0, 0, 0]), scores)
 
 
 def test_recommenders_beat_random_on_the_ground_truth(tmp_path):

@@ -18,6 +18,8 @@ from studentgym.simulators import CohortConfig, CohortGenerator
 from studentgym.simulators.cohort import Cohort
 from studentgym.simulators.student import OUTCOME_MODELS, ResponseParams, StudentSimulator
 
+OUTCOME_REWARDS = ("sampled", "expected")
+
 
 @dataclass(frozen=True)
 class TutoringParams:
@@ -31,6 +33,9 @@ class TutoringParams:
             classifier's success probability ``p`` (0 disables it).
         gamma: discount used in the shaping term ``gamma * phi(s') - phi(s)``; it keeps
             the optimal policy unchanged for an agent with the same discount.
+        outcome_reward: ``"sampled"`` (+1 / -1 for the drawn result) or ``"expected"``
+            (``2 P(success) - 1`` of the judge at the end, -1 at a withdrawal): the same
+            expected return for every policy, without the noise of the final draw.
     """
 
     hour_price: float = 0.02
@@ -38,8 +43,13 @@ class TutoringParams:
     outcome_model: str = "classifier"
     shaping: float = 0.0
     gamma: float = 1.0
+    outcome_reward: str = "sampled"
 
     def __post_init__(self) -> None:
+        if self.outcome_reward not in OUTCOME_REWARDS:
+            raise ValueError(
+                f"outcome_reward must be one of {OUTCOME_REWARDS}, got {self.outcome_reward!r}"
+            )
         if self.outcome_model not in OUTCOME_MODELS:
             raise ValueError(
                 f"outcome_model must be one of {OUTCOME_MODELS}, got {self.outcome_model!r}"

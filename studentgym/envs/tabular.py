@@ -1,6 +1,7 @@
-"""A finite view of the tutoring env for tabular agents: 27 states.
+"""A finite view of the tutoring env for tabular agents: 108 states.
 
-The state is what a tutor's rule of thumb uses, ``risk * 9 + engagement * 3 + phase``:
+The state is what a tutor's rule of thumb uses,
+``((risk * 3 + engagement) * 3 + phase) * 4 + dose``:
 
 =============  =========================================  =======================
 component      from the observation                       levels
@@ -9,7 +10,13 @@ risk           classifier's P(success) (index 15)         0: < 0.35 (high risk),
                                                           1: < 0.65, 2: >= 0.65
 engagement     active days last week (index 1)            0: none, 1: 1-3, 2: 4-7
 phase          share of the course elapsed (index 8)      0: < 1/3, 1: < 2/3, 2: rest
+dose           interventions delivered so far (9-13)      0, 1, 2, 3: 3 or more
 =============  =========================================  =======================
+
+The dose matters: without it a greedy tabular policy repeats its action every
+week a student stays in a state, and every repeat costs tutor hours while
+helping less (habituation); with it, "intervene once or twice, then stop" is a
+policy the table can express.
 """
 
 from __future__ import annotations
@@ -20,38 +27,65 @@ from gymnasium import spaces
 from gymnasium.vector import VectorObservationWrapper
 from gymnasium.vector.utils import batch_space
 
-from studentgym.envs.observation import ACTIVE_DAYS, P_SUCCESS, WEEK_FRACTION
+from studentgym.envs.observation import ACTIVE_DAYS, OBSERVATION_NAMES, P_SUCCESS, WEEK_FRACTION
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.vector import TutoringVectorEnv
 
 RISK_EDGES = (0.35, 0.65)
 ENGAGEMENT_EDGES = (0.5, 3.5)  # active days: 0 | 1-3 | 4-7
 PHASE_EDGES = (1 / 3, 2 / 3)
-N_STATES = 27
+DOSE_EDGES = (0.5, 1.5, 2.5)  # interventions so far: 0 | 1 | 2 | 3+
+N_RISK, N_ENGAGEMENT, N_PHASE, N_DOSE = 3, 3, 3, 4
+N_STATES = N_RISK * N_ENGAGEMENT * N_PHASE * N_DOSE
 RISK_NAMES = ("high risk", "medium risk", "low risk")
 ENGAGEMENT_NAMES = ("inactive", "low activity", "active")
 PHASE_NAMES = ("early", "middle", "late")
+DOSE_NAMES = ("none given", "1 given", "2 given", "3+ given")
+_GIVEN = slice(
+    OBSERVATION_NAMES.index("given_study_skills"), OBSERVATION_NAMES.index("given_study_skills") + 5
+)
 
 
 def tabular_state(obs: np.ndarray) -> np.ndarray | int:
     """The state index of an observation ``(20,)`` (an int) or a batch ``(n, 20)``."""
     obs = np.asarray(obs)
-    risk = np.searchsorted(RISK_EDGES, obs[..., P_SUCCESS], side="right")
-    engagement = np.searchsorted(ENGAGEMENT_EDGES, obs[..., ACTIVE_DAYS], side="right")
-    phase = np.searchsorted(PHASE_EDGES, obs[..., WEEK_FRACTION], side="right")
-    state = risk * 9 + engagement * 3 + phase
-    return int(state) if state.ndim == 0 else state.astype(np.int64)
+    return state_of(
+        obs[..., P_SUCCESS],
+        obs[..., ACTIVE_DAYS],
+        obs[..., WEEK_FRACTION],
+        obs[..., _GIVEN].sum(-1),
+    )
+
+
+def state_of(p_success, active_days, week_fraction, interventions) -> np.ndarray | int:
+    """The state index from its four inputs (scalars or arrays of one shape)."""
+    risk = np.searchsorted(RISK_EDGES, p_success, side="right")
+    engagement = np.searchsorted(ENGAGEMENT_EDGES, active_days, side="right")
+    phase = np.searchsorted(PHASE_EDGES, week_fraction, side="right")
+    dose = np.searchsorted(DOSE_EDGES, interventions, side="right")
+    state = ((risk * N_ENGAGEMENT + engagement) * N_PHASE + phase) * N_DOSE + dose
+    return int(state) if np.ndim(state) == 0 else np.asarray(state, dtype=np.int64)
+
+
+def state_parts(states: np.ndarray | int) -> tuple:
+    """``(risk, engagement, phase, dose)`` levels of state index(es)."""
+    rest, dose = np.divmod(states, N_DOSE)
+    rest, phase = np.divmod(rest, N_PHASE)
+    risk, engagement = np.divmod(rest, N_ENGAGEMENT)
+    return risk, engagement, phase, dose
 
 
 def state_name(state: int) -> str:
-    """E.g. ``"high risk / inactive / early"``."""
-    risk, rest = divmod(int(state), 9)
-    engagement, phase = divmod(rest, 3)
-    return f"{RISK_NAMES[risk]} / {ENGAGEMENT_NAMES[engagement]} / {PHASE_NAMES[phase]}"
+    """E.g. ``"high risk / inactive / early / none given"``."""
+    risk, engagement, phase, dose = (int(x) for x in state_parts(int(state)))
+    return (
+        f"{RISK_NAMES[risk]} / {ENGAGEMENT_NAMES[engagement]} / {PHASE_NAMES[phase]}"
+        f" / {DOSE_NAMES[dose]}"
+    )
 
 
 class TabularObservation(gym.ObservationWrapper):
-    """Replaces the Box observation by the :func:`tabular_state` index (``Discrete(27)``)."""
+    """Replaces the Box observation by the :func:`tabular_state` index (``Discrete(108)``)."""
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)

@@ -74,7 +74,10 @@ class TutoringEnv(gym.Env):
     ``outcome + cost + shaping``, each in ``info["rewards"]``:
 
     - outcome: at the end, +1 if the student passes (Pass or Distinction), -1 for
-      Fail or Withdrawn (given at the step the student withdraws); 0 before;
+      Fail or Withdrawn (given at the step the student withdraws); 0 before. With
+      ``outcome_reward="expected"``, ``2 P(success) - 1`` of the judge instead of the
+      draw at the course end (-1 at a withdrawal): the same expected return for every
+      policy with less noise, for training;
     - cost: ``-hour_price * tutor hours`` of the intervention delivered this step;
     - shaping (``shaping > 0`` only): ``shaping * (gamma * phi(s') - phi(s))`` with
       ``phi = 2 P(success) - 1`` and ``phi = 0`` at the end: potential-based, so it
@@ -113,6 +116,7 @@ class TutoringEnv(gym.Env):
     | outcome_model  | "classifier"   | "classifier" or "ground_truth"                           |
     | shaping        | 0.0            | potential-based shaping scale                            |
     | gamma          | 1.0            | discount in the shaping term                             |
+    | outcome_reward | "sampled"      | "sampled" (+-1) or "expected" (2 P(success) - 1)         |
     | render_mode    | None           | "ansi" for a text line per step                          |
     | simulator      | None           | a ready ``StudentSimulator`` (brings its own cohort,     |
     |                |                | classifier, outcome model and budget)                    |
@@ -145,6 +149,7 @@ class TutoringEnv(gym.Env):
         outcome_model: str = "classifier",
         shaping: float = 0.0,
         gamma: float = 1.0,
+        outcome_reward: str = "sampled",
         render_mode: str | None = None,
         simulator: StudentSimulator | None = None,
     ) -> None:
@@ -152,7 +157,9 @@ class TutoringEnv(gym.Env):
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
         if simulator is not None:  # a given simulator brings its own outcome model and budget
             outcome_model, budget_hours = simulator.outcome_model, simulator.budget_hours
-        self.params = TutoringParams(hour_price, budget_hours, outcome_model, shaping, gamma)
+        self.params = TutoringParams(
+            hour_price, budget_hours, outcome_model, shaping, gamma, outcome_reward
+        )
         self.simulator = simulator or build_simulator(
             cohort, success_model, n_students, n_weeks, cohort_seed, self.params
         )
@@ -194,7 +201,7 @@ class TutoringEnv(gym.Env):
         sim, s, params = self.simulator, self._state, self.params
         delivered, cost, withdrew, u_outcome = sim.step_scalar(s, action)
         cost_reward = -params.hour_price * cost
-        result = None
+        result, p_final = None, 0.0
         x = sim.features_scalar(s)
         if withdrew:
             result, p_next = RESULT_WITHDRAWN, 0.0
@@ -209,6 +216,8 @@ class TutoringEnv(gym.Env):
                 result = RESULT_PASS if u_outcome < p_final else RESULT_FAIL
         terminated = result is not None
         outcome = 0.0 if result is None else (1.0 if result == RESULT_PASS else -1.0)
+        if terminated and params.outcome_reward == "expected":
+            outcome = 2.0 * p_final - 1.0  # p_final is 0 at a withdrawal
         shaping = 0.0
         if params.shaping:
             phi_next = 0.0 if terminated else 2.0 * p_next - 1.0

@@ -63,6 +63,7 @@ class TutoringVectorEnv(VectorEnv):
         outcome_model: str = "classifier",
         shaping: float = 0.0,
         gamma: float = 1.0,
+        outcome_reward: str = "sampled",
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
         simulator: StudentSimulator | None = None,
@@ -79,7 +80,9 @@ class TutoringVectorEnv(VectorEnv):
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         if simulator is not None:  # a given simulator brings its own outcome model and budget
             outcome_model, budget_hours = simulator.outcome_model, simulator.budget_hours
-        self.params = TutoringParams(hour_price, budget_hours, outcome_model, shaping, gamma)
+        self.params = TutoringParams(
+            hour_price, budget_hours, outcome_model, shaping, gamma, outcome_reward
+        )
         self.simulator = simulator or build_simulator(
             cohort, success_model, n_students, n_weeks, cohort_seed, self.params
         )
@@ -137,6 +140,15 @@ class TutoringVectorEnv(VectorEnv):
             np.zeros(self.num_envs, dtype=np.int64),
         )
 
+    @property
+    def state(self):
+        """The simulator state of the students in the slots (None before ``reset``).
+
+        For reference policies that may look inside (the ground-truth oracle, the
+        rule matrix that needs all features); a learning agent sees only observations.
+        """
+        return self._state
+
     def _next_episodes(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cohort rows and keys of the next episode of the slots in ``mask``."""
         self._episodes[mask] += 1
@@ -166,6 +178,8 @@ class TutoringVectorEnv(VectorEnv):
         result = np.where(withdrew, 3, np.where(completed, np.where(passed, 1, 2), 0))
         terminated = result > 0
         outcome = np.where(terminated, np.where(passed, 1.0, -1.0), 0.0)
+        if params.outcome_reward == "expected":
+            outcome = np.where(terminated, np.where(completed, 2.0 * p_final - 1.0, -1.0), 0.0)
         cost_reward = -params.hour_price * cost
         shaping = np.zeros(self.num_envs)
         if params.shaping:

@@ -1,30 +1,40 @@
 """Recommender scores as initial Q-values for the tabular agent.
 
-The tabular view of the env has 27 states (risk x engagement x course phase, see
-``studentgym.envs.tabular``) and 6 actions in catalogue order. For each state,
-the prior of a topic intervention is the mean hybrid score (in [0, 1]) of the
-training students observed in that state, and the prior of doing nothing is 0.5
-(the hybrid's neutral midpoint) or 1.0 in low-risk states, where the recommender
-policy does nothing:
+The tabular view of the env (``studentgym.envs.tabular``) has 108 states (risk x
+engagement x course phase x interventions so far) and 6 actions in catalogue
+order. The priors encode the recommender's one-off advice: a student at risk who
+has had no intervention yet gets the hybrid's best-scored intervention, once.
+For each state, the prior of a topic intervention is the mean hybrid score (in
+[0, 1]) of the training students observed with the same risk, engagement and
+phase; the prior of doing nothing is 0.5 (the hybrid's neutral midpoint) while
+no intervention has been given, and 1.0 once one has, or in low-risk states
+(where the recommender policy does nothing):
 
-    Q0[s, a] = scale * mean hybrid score of a in s     (a = 1..5)
-    Q0[s, 0] = scale * (1.0 if s is low risk else 0.5)
+    Q0[s, a] = scale * mean hybrid score of a in s's (risk, engagement, phase)   (a = 1..5)
+    Q0[s, 0] = scale * (1.0 if s is low risk or has dose >= 1 else 0.5)
+
+So the greedy policy of the untrained table is a one-off recommendation, and
+learning decides whether a sequence does better.
 
 ``scale`` is in reward units (the final outcome is worth +-1); a small scale such
-as 0.1 only breaks ties early and is washed out by a few updates. States with no
-training student get the cohort-wide mean scores.
+as 0.1 mostly orders the actions early and is washed out by updates. Groups with
+no training student get the cohort-wide mean scores.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-N_STATES, N_ACTIONS = 27, 6
-LOW_RISK_STATES = np.arange(N_STATES) // 9 == 2
+from studentgym.envs.tabular import N_DOSE, N_STATES, state_parts
+from studentgym.simulators.interventions import N_ACTIONS
+
+N_GROUPS = N_STATES // N_DOSE  # (risk, engagement, phase) combinations
+_RISK, _, _, _DOSE = state_parts(np.arange(N_STATES))
+ADVICE_GIVEN = (_RISK == 2) | (_DOSE >= 1)  # states where the one-off advice is "nothing"
 
 
 def q_priors(states: np.ndarray, hybrid_scores: np.ndarray, scale: float = 0.1) -> np.ndarray:
-    """``(27, 6)`` initial Q-table from students' states and their hybrid scores.
+    """``(108, 6)`` initial Q-table from students' states and their hybrid scores.
 
     Args:
         states: ``(n,)`` tabular state of each training student.
@@ -32,20 +42,21 @@ def q_priors(states: np.ndarray, hybrid_scores: np.ndarray, scale: float = 0.1) 
         scale: reward units of a score of 1.
 
     Raises:
-        ValueError: on mismatched shapes or states outside ``[0, 27)``.
+        ValueError: on mismatched shapes or states outside ``[0, 108)``.
     """
-    states = np.asarray(states)
+    states = np.asarray(states, dtype=np.int64)
     hybrid_scores = np.asarray(hybrid_scores, dtype=float)
     if hybrid_scores.shape != (len(states), N_ACTIONS - 1):
         raise ValueError(f"hybrid_scores must be ({len(states)}, 5), got {hybrid_scores.shape}")
     if len(states) and (states.min() < 0 or states.max() >= N_STATES):
-        raise ValueError("states must lie in [0, 27)")
-    counts = np.bincount(states, minlength=N_STATES)
-    sums = np.zeros((N_STATES, N_ACTIONS - 1))
-    np.add.at(sums, states, hybrid_scores)
+        raise ValueError(f"states must lie in [0, {N_STATES})")
+    groups = states // N_DOSE
+    counts = np.bincount(groups, minlength=N_GROUPS)
+    sums = np.zeros((N_GROUPS, N_ACTIONS - 1))
+    np.add.at(sums, groups, hybrid_scores)
     overall = hybrid_scores.mean(axis=0) if len(states) else np.full(N_ACTIONS - 1, 0.5)
     means = np.where(counts[:, None] > 0, sums / np.maximum(counts, 1)[:, None], overall)
     q = np.empty((N_STATES, N_ACTIONS))
-    q[:, 1:] = scale * means
-    q[:, 0] = scale * np.where(LOW_RISK_STATES, 1.0, 0.5)
+    q[:, 1:] = scale * np.repeat(means, N_DOSE, axis=0)
+    q[:, 0] = scale * np.where(ADVICE_GIVEN, 1.0, 0.5)
     return q

@@ -177,6 +177,10 @@ class BatchState:
         """An independent copy (every array copied)."""
         return BatchState(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
 
+    def take(self, index: np.ndarray) -> BatchState:
+        """A new state with the students at ``index`` (a mask or positions)."""
+        return BatchState(**{f.name: getattr(self, f.name)[index] for f in fields(self)})
+
     def put(self, index: np.ndarray, other: BatchState) -> None:
         """Overwrite the students at ``index`` with ``other``'s."""
         for f in fields(self):
