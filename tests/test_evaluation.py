@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studentgym.agents.evaluation import rollout, summarize
+from studentgym.agents.evaluation import ACTION_KEYS, paired_value, rollout, summarize
 from studentgym.agents.policies import NoIntervention, RandomPolicy, TabularPolicy
 from studentgym.envs.setup import default_world
+from studentgym.envs.tabular import N_STATES
 from studentgym.envs.vector import TutoringVectorEnv
 from studentgym.simulators.student import StudentSimulator
 
@@ -30,12 +31,20 @@ def test_rollout_uses_common_random_numbers(make_env):
     assert len(a) == 400 and a["tutor_hours"].eq(0).all() and (c["tutor_hours"] > 0).mean() > 0.9
     assert set(a["gender"]) <= {"F", "M"} and a["return"].between(-1, 1).all()
     assert (a["success"] & a["withdrawn"]).sum() == 0
+    delivered = c[[f"delivered_{key}" for key in ACTION_KEYS]]
+    assert (delivered.sum(axis=1) <= 38).all() and delivered.sum(axis=1).min() >= 1
+    assert (delivered.iloc[:, 1:].sum(axis=1) == c["interventions"]).all()
+    assert (a["delivered_none"] >= 1).all() and a.filter(like="delivered_").iloc[:, 1:].eq(
+        0
+    ).all().all()
 
 
 def test_summary_intervals_and_paired_differences(make_env):
     records = {
         "no_intervention": rollout(NoIntervention(), make_env, seed=5),
-        "always_nudge": rollout(TabularPolicy(np.tile(np.eye(6)[2], (27, 1))), make_env, seed=5),
+        "always_nudge": rollout(
+            TabularPolicy(np.tile(np.eye(6)[2], (N_STATES, 1))), make_env, seed=5
+        ),
     }
     table = summarize(records, baseline="no_intervention", n_boot=200).set_index("policy")
     for metric in ("success_rate", "mean_return", "tutor_hours"):
@@ -51,3 +60,18 @@ def test_summary_intervals_and_paired_differences(make_env):
     assert nudge["return_minus_no_intervention"] == pytest.approx(diff.mean())
     with pytest.raises(ValueError, match="no policy 'recommender'"):
         summarize(records, baseline="recommender")
+    two = summarize(records, ("always_nudge", "no_intervention"), n_boot=200).set_index("policy")
+    assert two.loc["always_nudge", "return_minus_always_nudge"] == 0.0
+    assert two.loc["always_nudge", "return_minus_no_intervention"] == pytest.approx(diff.mean())
+    low, high = (
+        two.loc["always_nudge", f"return_minus_no_intervention_ci_{s}"] for s in ("low", "high")
+    )
+    assert low < diff.mean() < high
+
+
+def test_paired_value_matches_the_paired_difference(make_env):
+    base = rollout(NoIntervention(), make_env, seed=7)["return"].to_numpy()
+    value, low, high = paired_value(RandomPolicy(2), make_env, base, seed=7)
+    diff = rollout(RandomPolicy(2), make_env, seed=7)["return"].to_numpy() - base
+    assert value == pytest.approx(diff.mean()) and low < value < high
+    assert high - low == pytest.approx(2 * 1.96 * diff.std(ddof=1) / np.sqrt(len(diff)))

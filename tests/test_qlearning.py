@@ -76,6 +76,22 @@ def test_qlearning_learns_from_a_vector_env():
     assert len(agent.learning_curve_) == 800
 
 
+def test_callback_sees_the_table_before_during_and_after_training():
+    envs = gym.vector.SyncVectorEnv([RiverEnv for _ in range(4)])
+    seen = []
+    agent = QLearningAgent(N_STATES, N_ACTIONS, gamma=GAMMA, seed=2)
+    agent.learn(
+        envs,
+        100,
+        callback=lambda a, done: seen.append((done, a.q_table_.copy())),
+        callback_every=25,
+    )
+    assert [done for done, _ in seen] == [0, 25, 50, 75, 100]
+    assert not seen[0][1].any() and seen[-1][1].any()  # zeros before, learned after
+    with pytest.raises(ValueError, match="vector env"):
+        agent.learn(RiverEnv(), 5, callback=lambda a, done: None)
+
+
 def test_schedules_and_validation():
     agent = QLearningAgent(3, 2, epsilon_start=1.0, epsilon_end=0.1, exploration_fraction=0.5)
     assert agent.epsilon(0, 100) == 1.0 and agent.epsilon(50, 100) == pytest.approx(0.1)

@@ -3,6 +3,11 @@
 ``obs`` is a TutoringEnv observation ``(20,)`` or a batch ``(n, 20)`` from
 TutoringVectorEnv; ``info`` is the env's info (its ``action_mask`` and
 ``student_id`` are used where needed). Actions are catalogue ids.
+
+Reference policies that need more than an observation (the rule matrix needs
+every feature, the oracle the simulator's state) have ``bind(env)``, called by
+:func:`studentgym.agents.evaluation.rollout` with the vector env they act in.
+The ground-truth oracle is in :mod:`studentgym.agents.oracle`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ import pandas as pd
 
 from studentgym.envs.observation import OBSERVATION_NAMES, P_SUCCESS, WEEK_FRACTION
 from studentgym.envs.tabular import tabular_state
+from studentgym.predictors.features import NUMERIC_FEATURES
+from studentgym.predictors.segments import StudentSegmenter
 from studentgym.recommenders.hybrid import HybridRecommender
+from studentgym.recommenders.rules import RuleBasedRecommender
 from studentgym.recommenders.topics import TopicProfiler
 from studentgym.simulators.cohort import Cohort
 from studentgym.simulators.interventions import N_ACTIONS
@@ -29,6 +37,24 @@ class Policy(Protocol):
 def _batch(obs: np.ndarray) -> tuple[np.ndarray, bool]:
     obs = np.asarray(obs, dtype=float)
     return (obs[None, :], True) if obs.ndim == 1 else (obs, False)
+
+
+def decision_weeks(batch: np.ndarray, every: int, n_weeks: int) -> np.ndarray:
+    """Rows of observations whose course week is 1, 1 + every, 1 + 2 every, ..."""
+    week = np.rint(batch[:, WEEK_FRACTION] * n_weeks).astype(np.int64)
+    return (week - 1) % every == 0
+
+
+def capped(batch: np.ndarray, info: dict, rows: np.ndarray, chosen: np.ndarray, max_repeats: int):
+    """``chosen`` (actions of ``rows``), replaced by 0 where already given ``max_repeats``
+    times or not affordable; the full action vector."""
+    actions = np.zeros(len(batch), dtype=np.int64)
+    picked = np.flatnonzero(rows)
+    topic = np.maximum(chosen, 1) - 1  # for action 0 the lookup is unused
+    given = batch[picked, _OBS["given_study_skills"] + topic]
+    affordable = np.atleast_2d(info["action_mask"])[picked, chosen].astype(bool)
+    actions[picked] = np.where((chosen > 0) & (given < max_repeats) & affordable, chosen, 0)
+    return actions
 
 
 class NoIntervention:
@@ -98,19 +124,61 @@ class RecommenderPolicy:
 
     def act(self, obs: np.ndarray, info: dict) -> np.ndarray | int:
         batch, single = _batch(obs)
-        week = np.rint(batch[:, WEEK_FRACTION] * self.n_weeks).astype(np.int64)
-        deciding = ((week - 1) % self.every == 0) & (batch[:, P_SUCCESS] < self.threshold)
+        deciding = decision_weeks(batch, self.every, self.n_weeks) & (
+            batch[:, P_SUCCESS] < self.threshold
+        )
         actions = np.zeros(len(batch), dtype=np.int64)
         if deciding.any():
             ids = np.atleast_1d(info["student_id"])[deciding]
             levels = self.profiler.transform(self.profile_inputs(batch[deciding], ids))
             top = self.hybrid.top_intervention(levels)
-            rows = np.arange(len(top))
-            given = batch[deciding][rows, _OBS["given_study_skills"] + top - 1]
-            affordable = np.atleast_2d(info["action_mask"])[deciding][rows, top].astype(bool)
-            actions[deciding] = np.where((given < self.max_repeats) & affordable, top, 0)
+            actions = capped(batch, info, deciding, top, self.max_repeats)
         assert actions.max() < N_ACTIONS
         return int(actions[0]) if single else actions
+
+
+class RuleBasedPolicy:
+    """The rule matrix (classifier's prediction x K-means segment) run as a policy.
+
+    Every ``every`` weeks each student gets the matrix's intervention for their
+    predicted outcome and current segment (the matrix gives nothing only to
+    predicted-pass high performers), capped like :class:`RecommenderPolicy`.
+    Segments need every feature, so the policy reads them from the env it is
+    bound to (:meth:`bind`); it works with a ``TutoringVectorEnv``.
+
+    Args:
+        segmenter: a fitted :class:`StudentSegmenter`.
+        rules: the matrix (its threshold splits predicted fail from pass).
+        every, max_repeats, n_weeks: as in :class:`RecommenderPolicy`.
+    """
+
+    def __init__(
+        self,
+        segmenter: StudentSegmenter,
+        rules: RuleBasedRecommender | None = None,
+        every: int = 4,
+        max_repeats: int = 2,
+        n_weeks: int = 39,
+    ) -> None:
+        self.segmenter, self.rules = segmenter, rules or RuleBasedRecommender()
+        self.every, self.max_repeats, self.n_weeks = every, max_repeats, n_weeks
+        self._env = None
+
+    def bind(self, env) -> None:
+        """Read features from ``env`` (a TutoringVectorEnv) from now on."""
+        self._env = env
+
+    def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        if self._env is None:
+            raise RuntimeError("RuleBasedPolicy needs bind(env) before act()")
+        batch, _ = _batch(obs)
+        deciding = decision_weeks(batch, self.every, self.n_weeks)
+        if not deciding.any():
+            return np.zeros(len(batch), dtype=np.int64)
+        X = self._env.simulator.features_batch(self._env.state)[deciding]
+        segments = self.segmenter.predict_names(pd.DataFrame(X, columns=list(NUMERIC_FEATURES)))
+        table = self.rules.recommend(batch[deciding, P_SUCCESS], segments.to_numpy())
+        return capped(batch, info, deciding, table["intervention_id"].to_numpy(), self.max_repeats)
 
 
 class RandomPolicy:
@@ -126,7 +194,7 @@ class RandomPolicy:
 
 
 class TabularPolicy:
-    """Greedy actions of a Q-table over the env's tabular states (27 x 6)."""
+    """Greedy actions of a Q-table over the env's tabular states (108 x 6)."""
 
     def __init__(self, q_table: np.ndarray) -> None:
         self.q_table = np.asarray(q_table)

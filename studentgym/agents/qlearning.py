@@ -108,18 +108,34 @@ class QLearningAgent:
         self.visits_[s, a] += 1
 
     # ------------------------------------------------------------------ learning
-    def learn(self, env, episodes: int, progress=None) -> QLearningAgent:
+    def learn(
+        self,
+        env,
+        episodes: int,
+        progress=None,
+        callback=None,
+        callback_every: int | None = None,
+    ) -> QLearningAgent:
         """Run ``episodes`` episodes (summed over slots for a vector env).
 
         Args:
             env: a Gymnasium env or VectorEnv with Discrete (single) observations.
             episodes: episodes to complete.
-            progress: optional callable ``(episodes_done)``, e.g. a progress bar's update.
+            progress: optional callable ``(new_episodes)``, e.g. a progress bar's update.
+            callback: optional callable ``(agent, episodes_done)``, called before
+                training and then each time ``callback_every`` more episodes are done
+                (vector envs only), e.g. to evaluate the greedy policy.
+            callback_every: episodes between callbacks.
+
+        Raises:
+            ValueError: for ``episodes < 1``, or a callback on a single env.
         """
         if episodes < 1:
             raise ValueError(f"episodes must be >= 1, got {episodes}")
         if isinstance(env, gym.vector.VectorEnv):
-            return self._learn_vector(env, episodes, progress)
+            return self._learn_vector(env, episodes, progress, callback, callback_every)
+        if callback is not None:
+            raise ValueError("callbacks need a vector env")
         returns = []
         for episode in range(episodes):
             state, _ = env.reset(seed=int(self._rng.integers(2**31)) if episode == 0 else None)
@@ -143,13 +159,18 @@ class QLearningAgent:
         self._record(returns)
         return self
 
-    def _learn_vector(self, env, episodes: int, progress) -> QLearningAgent:
+    def _learn_vector(self, env, episodes: int, progress, callback, every) -> QLearningAgent:
         n = env.num_envs
+        next_call = 0 if callback else episodes + 1
+        every = max(int(every or episodes), 1)
         states, _ = env.reset(seed=int(self._rng.integers(2**31)))
         restarting = np.zeros(n, dtype=bool)
         running = np.zeros(n)
         returns: list[float] = []
         while len(returns) < episodes:
+            if len(returns) >= next_call:
+                callback(self, next_call)
+                next_call += every
             actions = self._explore(states, self.epsilon(len(returns), episodes))
             next_states, rewards, terminated, truncated, _ = env.step(actions)
             live = ~restarting  # a restarting slot's step is the autoreset, not a transition
@@ -165,6 +186,8 @@ class QLearningAgent:
             restarting = ended
             states = next_states
         self._record(returns[:episodes])
+        if next_call <= episodes:
+            callback(self, episodes)
         return self
 
     def _record(self, returns: list[float]) -> None:
