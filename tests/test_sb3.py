@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from gymnasium.vector import AutoresetMode
 from stable_baselines3 import DQN
 
+from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
 from studentgym.agents.sb3 import SB3VecEnv
+from studentgym.envs.setup import default_world
 from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.simulators.student import StudentSimulator
 
 SMALL = {"n_students": 1500}
 
@@ -62,3 +66,43 @@ def test_adapter_gives_sb3_terminal_observations_and_dqn_trains():
     model.learn(600)
     actions, _ = model.predict(obs, deterministic=True)
     assert actions.shape == (16,) and set(np.unique(actions)) <= set(range(6))
+
+
+def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
+    params = load_hyperparams()
+    assert params["target_update_interval"] < 10_000  # not SB3's Atari default
+    assert params["env_kwargs"]["shaping"] > 0
+    with pytest.raises(KeyError, match="no DQN hyperparameters"):
+        load_hyperparams("CartPole-v1")
+    cohort, model = default_world(1500, 39, 0)
+    sim = StudentSimulator(cohort, model)
+    calls = []
+
+    def judge(policy):
+        env = TutoringVectorEnv(num_envs=50, simulator=sim)
+        obs, info = env.reset(seed=0)
+        actions = policy.act(obs, info)
+        assert actions.shape == (50,)
+        calls.append(1)
+        return float(len(calls)), 0.0, 2.0 * len(calls)
+
+    small = {**params, "n_envs": 4, "learning_starts": 100, "buffer_size": 2_000}
+    policy, curve = train_dqn(
+        {"simulator": sim},
+        judge,
+        total_timesteps=800,
+        hyperparams=small,
+        eval_points=4,
+        out=tmp_path,
+    )
+    assert curve["steps"].tolist() == [0, 200, 400, 600, 800]
+    assert curve["value"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert isinstance(policy, GreedyDQN) and policy.normalizer is not None
+    for name in ("dqn.zip", "monitor.csv", "vecnormalize.pkl"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    reloaded = DQN.load(tmp_path / "dqn.zip")
+    obs = policy.normalizer.normalize_obs(np.zeros((3, 20), dtype=np.float32))
+    np.testing.assert_array_equal(
+        reloaded.predict(obs, deterministic=True)[0],
+        policy.model.predict(obs, deterministic=True)[0],
+    )
