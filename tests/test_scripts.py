@@ -42,21 +42,56 @@ def test_generate_cohort_refuses_bad_size_and_writes_nothing(tmp_path):
     assert not out.exists()
 
 
-def test_train_agent_quick_generates_the_cohort(tmp_path):
-    result = run("train_agent.py", "--quick", "--students", "500", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "cohort" / "students.csv").exists()
-    comparison = pd.read_csv(tmp_path / "cohort_vs_oulad.csv")
-    assert set(comparison["final_result"]) == {"Pass", "Withdrawn", "Fail", "Distinction"}
-    assert "Not built yet" in result.stdout
+AGENT_FILES = (
+    "model_scores.csv",
+    "feature_importance.csv",
+    "hybrid_recommendations.csv",
+    "Q_table.csv",
+    "qlearning_recommendations.csv",
+    "policy_benchmark.csv",
+    "learning_curves.csv",
+    "robust_evaluation.csv",
+    "sample_efficiency.csv",
+    "action_frequency.csv",
+)
+SMALL_RUN = ("--quick", "--students", "1200", "--episodes", "600", "--dqn-steps", "400")
+
+
+def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    for out in (first, second):
+        result = run("train_agent.py", *SMALL_RUN, "--eval-students", "150", "--out", str(out))
+        assert result.returncode == 0, result.stderr
+    assert "final result:" in result.stdout and "summary.md" in result.stdout
+    for name in AGENT_FILES:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
     for name in (
-        "model_scores.csv",
-        "interactions.csv",
-        "hybrid_recommendations.csv",
-        "recommender_evaluation.csv",
+        "learning_curves.png",
+        "policy_comparison.png",
+        "q_table.png",
+        "recommendation_frequency.png",
+        "feature_importance.png",
+        "dqn/dqn.zip",
     ):
-        assert (tmp_path / name).exists(), name
-    assert "final result:" in result.stdout
+        assert (first / name).stat().st_size > 0, name
+    benchmark = pd.read_csv(first / "policy_benchmark.csv")
+    expected = {"no_intervention", "random", "rule_based", "recommender", "qlearning"}
+    assert expected | {"qlearning_priors", "dqn", "oracle"} == set(benchmark["policy"])
+    assert (benchmark["mean_return_ci_low"] <= benchmark["mean_return"]).all()
+    robust = pd.read_csv(first / "robust_evaluation.csv")
+    assert set(robust["outcome_model"]) == {"classifier", "ground_truth"}
+    assert len(robust) == 2 * len(benchmark)
+    summary = (first / "summary.md").read_text()
+    assert "Best deployable policy" in summary and "What the priors did" in summary
+    q = pd.read_csv(first / "Q_table.csv", index_col="state")
+    assert q.shape == (108, 6) and q.index[0] == "high risk / inactive / early / none given"
+    assert not list(first.glob(".*.tmp"))
+
+
+def test_train_agent_refuses_bad_arguments(tmp_path):
+    result = run("train_agent.py", "--episodes", "0", "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and "--episodes must be >= 1" in result.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_atomic_write_leaves_old_file_on_failure(tmp_path):

@@ -51,7 +51,7 @@ def _classifiers(seed: int) -> dict[str, Callable[[], ClassifierMixin]]:
             class_weight="balanced", max_iter=2000, C=1.0
         ),
         "random_forest": lambda: RandomForestClassifier(
-            n_estimators=200, min_samples_leaf=5, n_jobs=-1, random_state=seed
+            n_estimators=200, min_samples_leaf=5, n_jobs=1, random_state=seed
         ),
         "mlp": lambda: MLPClassifier(
             hidden_layer_sizes=(32, 16),

@@ -1,0 +1,152 @@
+"""The agents' benchmark: train Q-learning and DQN, then judge every policy the same way.
+
+Students are split once: agents and recommenders train on one half; every policy
+is evaluated on the other half, each slot with the same student and the same
+random numbers whatever the policy (common random numbers), so differences are
+paired. :class:`Judge` does that evaluation, against doing nothing, for the
+learning curves and the final tables.
+
+Training uses two variance reductions that leave the optimal policy unchanged:
+potential-based shaping on the classifier's P(success) (Ng et al., 1999) and the
+expected outcome ``2 P(success) - 1`` at the course end instead of the +-1 draw.
+Evaluation always uses the env's real reward (the drawn outcome, no shaping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from studentgym.agents.evaluation import paired_value, rollout
+from studentgym.agents.policies import NoIntervention, TabularPolicy
+from studentgym.agents.qlearning import QLearningAgent
+from studentgym.envs.tabular import N_STATES, TabularVectorObservation
+from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.simulators.interventions import N_ACTIONS
+from studentgym.simulators.student import StudentSimulator
+
+TRAINING_ENV = {"shaping": 1.0, "outcome_reward": "expected"}
+"""What the learners train on (see the module docstring); gamma is the learner's own."""
+
+
+def split_students(n_students: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Cohort positions for training and for evaluation: two sorted disjoint halves."""
+    order = np.random.default_rng(seed).permutation(n_students)
+    return np.sort(order[: n_students // 2]), np.sort(order[n_students // 2 :])
+
+
+class Judge:
+    """Paired evaluation on fixed held-out students against doing nothing.
+
+    Args:
+        simulator: the env's simulator (its outcome model is the judge).
+        students: cohort positions episodes are drawn from.
+        n_slots: students evaluated (one episode per slot).
+        seed: the env's reset seed (the common random numbers).
+        hour_price: reward units per tutor hour.
+    """
+
+    def __init__(
+        self,
+        simulator: StudentSimulator,
+        students: np.ndarray,
+        n_slots: int,
+        seed: int = 0,
+        hour_price: float = 0.02,
+    ) -> None:
+        self.simulator, self.students, self.n_slots = simulator, students, int(n_slots)
+        self.seed, self.hour_price = seed, hour_price
+        self.baseline = rollout(NoIntervention(), self.make_env, seed)["return"].to_numpy()
+
+    def make_env(self) -> TutoringVectorEnv:
+        return TutoringVectorEnv(
+            num_envs=self.n_slots,
+            students=self.students,
+            simulator=self.simulator,
+            hour_price=self.hour_price,
+        )
+
+    def __call__(self, policy) -> tuple[float, float, float]:
+        """Mean return minus doing nothing, with a 95% interval."""
+        return paired_value(policy, self.make_env, self.baseline, self.seed)
+
+    def rollout(self, policy) -> pd.DataFrame:
+        """The per-student :func:`rollout` frame of ``policy`` on these slots."""
+        return rollout(policy, self.make_env, self.seed)
+
+
+@dataclass
+class QLearningRun:
+    """A trained tabular agent and its learning curve (greedy value vs episodes)."""
+
+    agent: QLearningAgent
+    curve: pd.DataFrame
+
+
+def train_qlearning(
+    simulator: StudentSimulator,
+    students: np.ndarray,
+    episodes: int,
+    judge: Callable,
+    initial_q: np.ndarray | None = None,
+    n_envs: int = 256,
+    curve_points: int = 15,
+    seed: int = 0,
+    hour_price: float = 0.02,
+    progress: Callable | None = None,
+    **agent_kwargs,
+) -> QLearningRun:
+    """Q-learning on the tabular view of ``n_envs`` students at a time.
+
+    Args:
+        simulator, students: the training env's simulator and students.
+        episodes: training episodes (students taught).
+        judge: ``(policy) -> (value, low, high)`` of the greedy policy, called
+            ``curve_points`` times during training and once before.
+        initial_q: the starting table (zeros if None), e.g. the recommender's priors.
+        progress: optional ``(new_episodes)`` callback, e.g. a progress bar's update.
+        agent_kwargs: passed to :class:`QLearningAgent` (gamma defaults to 1, the
+            undiscounted course, matching the shaping's gamma).
+    """
+    agent_kwargs = {"gamma": 1.0, "exploration_fraction": 0.2, "lr_min": 0.0, **agent_kwargs}
+    env = TabularVectorObservation(
+        TutoringVectorEnv(
+            num_envs=n_envs,
+            students=students,
+            simulator=simulator,
+            hour_price=hour_price,
+            gamma=agent_kwargs["gamma"],
+            **TRAINING_ENV,
+        )
+    )
+    agent = QLearningAgent(N_STATES, N_ACTIONS, initial_q=initial_q, seed=seed, **agent_kwargs)
+    rows: list[dict[str, float]] = []
+
+    def record(learner: QLearningAgent, done: int) -> None:
+        value, low, high = judge(TabularPolicy(learner.q_table_.copy()))
+        rows.append({"episodes": done, "value": value, "ci_low": low, "ci_high": high})
+
+    every = max(episodes // max(curve_points, 1), 1)
+    agent.learn(env, episodes, progress=progress, callback=record, callback_every=every)
+    return QLearningRun(agent, pd.DataFrame(rows))
+
+
+def episodes_to_fraction(curve: pd.DataFrame, fraction: float = 0.95) -> float:
+    """First ``episodes`` at which the curve's value reaches ``fraction`` of its final value.
+
+    NaN if the final value is not above 0 (no gain over doing nothing to reach).
+    """
+    final = float(curve["value"].iloc[-1])
+    if not final > 0:
+        return float("nan")
+    reached = curve.loc[curve["value"] >= fraction * final, "episodes"]
+    return float(reached.iloc[0])
+
+
+def early_value(curve: pd.DataFrame, share: float = 0.25) -> float:
+    """Mean value of the curve's points in the first ``share`` of training (episode 0 included)."""
+    last = curve["episodes"].max()
+    return float(curve.loc[curve["episodes"] <= share * last, "value"].mean())

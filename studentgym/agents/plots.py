@@ -1,0 +1,73 @@
+"""PNG figures of the agents' benchmark (matplotlib's object API: no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from studentgym.envs.tabular import N_STATES, state_name
+from studentgym.predictors.plots import save_figure, subplots
+from studentgym.simulators.interventions import CATALOGUE
+
+
+def plot_learning_curves(curves: pd.DataFrame, path: str | Path) -> Path:
+    """Greedy value against episodes per agent, with 95% bands."""
+    fig, ax = subplots(figsize=(8, 5))
+    for agent, g in curves.groupby("agent", sort=False):
+        ax.plot(g["episodes"], g["value"], marker="o", ms=3, label=agent)
+        ax.fill_between(g["episodes"], g["ci_low"], g["ci_high"], alpha=0.2)
+    ax.axhline(0.0, color="grey", lw=1, ls="--", label="no intervention")
+    ax.set_xlabel("training episodes (students)")
+    ax.set_ylabel("held-out return minus no intervention")
+    ax.set_title("Greedy policy during training")
+    ax.legend()
+    return save_figure(fig, path)
+
+
+def plot_policy_comparison(table: pd.DataFrame, metric: str, path: str | Path) -> Path:
+    """``metric`` per policy with its 95% interval (columns ``metric``, ``_ci_low/_high``)."""
+    fig, ax = subplots(figsize=(8, 0.5 * len(table) + 1.5))
+    y = np.arange(len(table))
+    value = table[metric].to_numpy()
+    err = np.vstack(
+        [value - table[f"{metric}_ci_low"].to_numpy(), table[f"{metric}_ci_high"] - value]
+    )
+    ax.barh(y, value, xerr=err, capsize=3, color="tab:blue", alpha=0.8)
+    ax.set_yticks(y, table["policy"])
+    ax.invert_yaxis()
+    ax.axvline(0.0, color="grey", lw=1)
+    ax.set_xlabel(metric.replace("_", " "))
+    ax.set_title("Policies on the same held-out students (95% bootstrap intervals)")
+    return save_figure(fig, path)
+
+
+def plot_q_table(q_table: np.ndarray, path: str | Path) -> Path:
+    """The Q-table as a heatmap (states x actions), the greedy action marked."""
+    fig, ax = subplots(figsize=(8, 0.16 * N_STATES + 1.5))
+    image = ax.imshow(q_table, aspect="auto", cmap="viridis")
+    greedy = np.argmax(q_table, axis=1)
+    ax.scatter(greedy, np.arange(len(q_table)), marker="o", s=8, color="red", label="greedy")
+    ax.set_xticks(range(len(CATALOGUE)), [item.key for item in CATALOGUE], rotation=30)
+    ax.set_yticks(range(N_STATES), [state_name(s) for s in range(N_STATES)], fontsize=5)
+    ax.set_title("Q-table (with recommender priors)")
+    fig.colorbar(image, ax=ax, label="Q (shaped return)")
+    ax.legend(loc="upper right")
+    return save_figure(fig, path)
+
+
+def plot_action_frequency(frequency: pd.DataFrame, path: str | Path) -> Path:
+    """Interventions delivered per student by policy, stacked by catalogue action."""
+    fig, ax = subplots(figsize=(9, 5))
+    left = np.zeros(len(frequency))
+    y = np.arange(len(frequency))
+    for column in frequency.columns:
+        ax.barh(y, frequency[column], left=left, label=column)
+        left += frequency[column].to_numpy()
+    ax.set_yticks(y, frequency.index)
+    ax.invert_yaxis()
+    ax.set_xlabel("interventions delivered per student (course)")
+    ax.set_title("What each policy recommends")
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)
