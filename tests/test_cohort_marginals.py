@@ -146,6 +146,7 @@ def test_withdrawal_is_spread_and_front_loaded(oulad_cohort):
     assert 0.40 <= (days < 28).mean() <= 0.60
     assert (days < 0).any()  # some withdraw before the start, as in OULAD
     assert (days > 7 * 20).mean() > 0.10  # and the rest spread over the presentation
+    assert (days >= reg.loc[withdrawn, "date_registration"]).all()  # never before registering
 
 
 def test_clicks_are_heavy_tailed(oulad_cohort):

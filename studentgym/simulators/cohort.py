@@ -290,17 +290,18 @@ class CohortGenerator:
     ) -> pd.DataFrame:
         n = len(students)
         day_in_week = rng.integers(0, 7, n)
-        # a week-0 withdrawal may fall before the start, as about a fifth do in OULAD
-        pre_start = (withdrawal_week == 0) & (rng.random(n) < 0.5)
-        unregistration = np.where(
-            pre_start, -rng.integers(1, 26, n), 7 * withdrawal_week + day_in_week
-        )
+        registration = -rng.integers(0, 180, n)
+        # a week-0 withdrawal may fall before the start (as about a fifth do in OULAD),
+        # but never before the registration
+        pre_start = (withdrawal_week == 0) & (rng.random(n) < 0.5) & (registration < 0)
+        before_start = registration + (rng.random(n) * -registration).astype(np.int64)
+        unregistration = np.where(pre_start, before_start, 7 * withdrawal_week + day_in_week)
         return pd.DataFrame(
             {
                 "code_module": students["code_module"],
                 "code_presentation": students["code_presentation"],
                 "id_student": students["id_student"],
-                "date_registration": -rng.integers(0, 180, n),
+                "date_registration": registration,
                 "date_unregistration": np.where(withdrawn, unregistration, np.nan),
                 "withdrawal_week": pd.Series(withdrawal_week, dtype="Int64").where(withdrawn),
             }

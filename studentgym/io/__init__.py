@@ -1,0 +1,9 @@
+"""Bring your own data: readers and writers for real learning-analytics files.
+
+- :mod:`~studentgym.io.oulad`: the seven OULAD CSVs <-> the generator's tables;
+- :mod:`~studentgym.io.lms`: LMS event exports -> weekly behavioural features;
+- :mod:`~studentgym.io.teacher`: the per-student CSV teachers keep, validated and scored.
+
+Every reader refuses a wrong folder or file with one message naming the file, the
+columns and the rows (file line numbers), before anything is written.
+"""

@@ -1,0 +1,341 @@
+"""The Open University Learning Analytics Dataset as published: seven CSVs <-> our tables.
+
+:func:`read_oulad` turns a folder with OULAD's seven files into the tables the
+generator produces (``students``, ``registrations``, weekly ``vle``,
+``assessments`` with their course ``week``, ``student_assessments``), which is
+what :func:`studentgym.predictors.features.weekly_features` reads. Conventions:
+
+- a row of ``studentInfo.csv`` is a registration (a student in one module
+  presentation); if an ``id_student`` has several registrations, registrations
+  are numbered 1..n in file order and the original id kept in ``oulad_id_student``;
+- course week = ``date // 7`` (days from the presentation's start); VLE activity
+  before day 0 is not in any course week and is left out;
+- the weekly ``vle`` rows are the sums of daily ``sum_click`` and the number of
+  distinct active days; the withdrawal week is ``max(date_unregistration // 7, 0)``;
+- exams are left out of ``assessments`` (their score would leak the final result),
+  and OULAD's "?" scores are missing values.
+
+``studentVle.csv`` has about 10 million rows in the real data: it is read in
+chunks, only the needed columns, with compact dtypes (a few hundred MB), with a
+progress bar on a terminal.
+
+:func:`write_oulad` writes a generated cohort as the same seven files, with
+daily VLE rows, so the reader is tested by a round trip without a download.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from studentgym.atomic import atomic_write_csv
+from studentgym.io.tables import duplicated_error, read_table
+from studentgym.predictors.schema import Column, SchemaError, check_schema
+from studentgym.simulators.cohort import STUDENT_COLUMNS, Cohort
+
+KEY = ["code_module", "code_presentation"]
+CAT, NUM = Column("categorical"), Column("numeric")
+RESULTS = ("Pass", "Fail", "Withdrawn", "Distinction")
+SCHEMAS: dict[str, dict[str, Column]] = {
+    "courses.csv": {
+        **dict.fromkeys(KEY, CAT),
+        "module_presentation_length": Column("numeric", 1, 1000),
+    },
+    "assessments.csv": {
+        **dict.fromkeys(KEY, CAT),
+        "id_assessment": NUM,
+        "assessment_type": CAT,
+        "date": NUM,
+        "weight": Column("numeric", 0, 100),
+    },
+    "vle.csv": {"id_site": NUM, **dict.fromkeys(KEY, CAT), "activity_type": CAT},
+    "studentInfo.csv": {
+        **dict.fromkeys(KEY, CAT),
+        "id_student": NUM,
+        **dict.fromkeys(("gender", "region", "highest_education", "imd_band"), CAT),
+        "age_band": CAT,
+        "num_of_prev_attempts": Column("numeric", 0, 100),
+        "studied_credits": Column("numeric", 0, 1000),
+        "disability": CAT,
+        "final_result": CAT,
+    },
+    "studentRegistration.csv": {
+        **dict.fromkeys(KEY, CAT),
+        "id_student": NUM,
+        "date_registration": NUM,
+        "date_unregistration": NUM,
+    },
+    "studentAssessment.csv": {
+        "id_assessment": NUM,
+        "id_student": NUM,
+        "date_submitted": NUM,
+        "is_banked": Column("numeric", 0, 1),
+        "score": Column("numeric", 0, 100),
+    },
+    "studentVle.csv": {
+        **dict.fromkeys(KEY, CAT),
+        "id_student": NUM,
+        "id_site": NUM,
+        "date": NUM,
+        "sum_click": Column("numeric", 0, 1e7),
+    },
+}
+FILES = tuple(SCHEMAS)
+VLE_CHUNK_ROWS = 2_000_000
+
+
+@dataclass(frozen=True)
+class OuladConfig:
+    """The two sizes readers of the tables ask for."""
+
+    n_students: int
+    n_weeks: int
+
+
+@dataclass(frozen=True)
+class OuladTables:
+    """OULAD read into the generator's tables (see the module docstring)."""
+
+    config: OuladConfig
+    students: pd.DataFrame
+    registrations: pd.DataFrame
+    vle: pd.DataFrame
+    assessments: pd.DataFrame
+    student_assessments: pd.DataFrame
+
+    @property
+    def success(self) -> np.ndarray:
+        """Boolean array: final result is Pass or Distinction."""
+        return self.students["final_result"].isin(["Pass", "Distinction"]).to_numpy()
+
+
+# ---------------------------------------------------------------------- reading
+def read_oulad(folder: str | Path, progress: bool = True) -> OuladTables:
+    """Read OULAD's seven CSVs from ``folder``.
+
+    Raises:
+        FileNotFoundError: if the folder or any of the seven files is missing (all named).
+        ValueError: for an empty file, missing columns, text in numeric columns,
+            unknown final results, duplicated registrations, an unregistration before
+            the registration, or rows pointing at unknown students or assessments;
+            the message names the file, the columns and the lines.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: not a folder with OULAD's CSV files")
+    missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: missing OULAD files: {', '.join(missing)}")
+    small = {name: read_table(folder / name, SCHEMAS[name]) for name in FILES[:-1]}
+    courses, info = small["courses.csv"], small["studentInfo.csv"]
+    n_weeks = int(np.ceil(courses["module_presentation_length"].max() / 7))
+
+    bad = ~info["final_result"].isin(RESULTS)
+    if bad.any():
+        lines = ", ".join(map(str, info.index[bad][:5]))
+        raise SchemaError(
+            [f"final_result must be one of {', '.join(RESULTS)}; other values on lines {lines}"],
+            str(folder / "studentInfo.csv"),
+        )
+    duplicated_error(info, [*KEY, "id_student"], folder / "studentInfo.csv")
+    students = info.copy()
+    students["oulad_id_student"] = students["id_student"].astype(np.int64)
+    if students["id_student"].duplicated().any():
+        students["id_student"] = np.arange(1, len(students) + 1)
+    ids = students[[*KEY, "oulad_id_student", "id_student"]]
+
+    registrations = _registrations(small["studentRegistration.csv"], ids, folder)
+    assessments = small["assessments.csv"]
+    assessments = assessments[assessments["assessment_type"] != "Exam"].dropna(subset=["date"])
+    assessments = assessments.assign(week=(assessments["date"] // 7).astype(np.int64))
+    student_assessments = _submissions(small["studentAssessment.csv"], assessments, ids, folder)
+    vle = _weekly_vle(folder / "studentVle.csv", ids, n_weeks, progress)
+
+    columns = [*STUDENT_COLUMNS, "oulad_id_student"]
+    return OuladTables(
+        config=OuladConfig(len(students), n_weeks),
+        students=students[columns].reset_index(drop=True),
+        registrations=registrations,
+        vle=vle,
+        assessments=assessments[
+            [*KEY, "id_assessment", "assessment_type", "date", "weight", "week"]
+        ]
+        .astype({"id_assessment": np.int64, "date": np.int64})
+        .reset_index(drop=True),
+        student_assessments=student_assessments,
+    )
+
+
+def _with_ids(frame: pd.DataFrame, ids: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` (with KEY and the OULAD id_student) given our id_student; unknown -> error."""
+    merged = frame.rename(columns={"id_student": "oulad_id_student"}).merge(
+        ids, on=[*KEY, "oulad_id_student"], how="left", validate="many_to_one"
+    )
+    merged.index = frame.index
+    unknown = merged["id_student"].isna()
+    if unknown.any():
+        lines = ", ".join(map(str, frame.index[unknown][:5]))
+        raise SchemaError([f"students not in studentInfo.csv on lines {lines}"], str(path))
+    return merged.astype({"id_student": np.int64})
+
+
+def _registrations(table: pd.DataFrame, ids: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    path = folder / "studentRegistration.csv"
+    duplicated_error(table, [*KEY, "id_student"], path)
+    table = _with_ids(table, ids, path)
+    backwards = table["date_unregistration"] < table["date_registration"]
+    if backwards.any():
+        lines = ", ".join(map(str, table.index[backwards][:5]))
+        raise SchemaError(
+            [f"date_unregistration before date_registration on lines {lines}"], str(path)
+        )
+    withdrawn = table["date_unregistration"].notna()
+    week = np.maximum(table["date_unregistration"] // 7, 0)
+    table["withdrawal_week"] = pd.Series(week, dtype="Float64").astype("Int64").where(withdrawn)
+    order = ids["id_student"].to_numpy()
+    table = table.set_index("id_student").reindex(order).reset_index()
+    columns = [*KEY, "id_student", "date_registration", "date_unregistration", "withdrawal_week"]
+    return table[columns]
+
+
+def _submissions(table, assessments, ids, folder: Path) -> pd.DataFrame:
+    path = folder / "studentAssessment.csv"
+    known = table["id_assessment"].isin(assessments["id_assessment"])
+    table = table[known]  # exams (and their scores) are left out on purpose
+    located = table.merge(assessments[[*KEY, "id_assessment"]], on="id_assessment", how="left")
+    located.index = table.index
+    located = _with_ids(located, ids, path)
+    return (
+        located[["id_assessment", "id_student", "date_submitted", "is_banked", "score"]]
+        .astype({"id_assessment": np.int64, "date_submitted": np.int64, "is_banked": np.int64})
+        .reset_index(drop=True)
+    )
+
+
+def _weekly_vle(path: Path, ids: pd.DataFrame, n_weeks: int, progress: bool) -> pd.DataFrame:
+    """Daily clicks from ``studentVle.csv`` in chunks -> weekly clicks and active days."""
+    schema = SCHEMAS["studentVle.csv"]
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty")
+    reader = pd.read_csv(
+        path,
+        usecols=lambda c: c in schema,
+        dtype={"code_module": "category", "code_presentation": "category"},
+        chunksize=VLE_CHUNK_ROWS,
+    )
+    daily, line = [], 2
+    with tqdm(desc="studentVle.csv", unit=" rows", disable=None if progress else True) as bar:
+        try:
+            for chunk in reader:
+                chunk.index = pd.RangeIndex(line, line + len(chunk), name="line")
+                line += len(chunk)
+                check_schema(chunk, schema, what=str(path))
+                chunk = chunk[chunk["date"] >= 0]
+                chunk = chunk.assign(date=chunk["date"].astype(np.int32))
+                daily.append(
+                    chunk.groupby([*KEY, "id_student", "date"], observed=True)["sum_click"].sum()
+                )
+                bar.update(len(chunk))
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path}: the file is empty") from None
+    if line == 2:
+        raise ValueError(f"{path}: the file has a header but no rows")
+    days = pd.concat(daily).groupby(level=[0, 1, 2, 3], observed=True).sum().reset_index()
+    days[KEY] = days[KEY].astype(str)
+    days = _with_ids(days.set_axis(pd.RangeIndex(len(days)), axis=0), ids, path)
+    days["week"] = days["date"] // 7
+    days = days[days["week"] < n_weeks]
+    weekly = (
+        days.groupby(["id_student", "week"])
+        .agg(sum_click=("sum_click", "sum"), active_days=("date", "nunique"))
+        .reset_index()
+    )
+    keys = ids.set_index("id_student")[KEY]
+    weekly = weekly.join(keys, on="id_student")
+    order = pd.Index(ids["id_student"]).get_indexer(weekly["id_student"])
+    weekly = weekly.iloc[np.lexsort((weekly["week"].to_numpy(), order))]
+    columns = ["id_student", *KEY, "week", "sum_click", "active_days"]
+    return (
+        weekly[columns]
+        .astype({"sum_click": np.int64, "active_days": np.int64})
+        .reset_index(drop=True)
+    )
+
+
+# ---------------------------------------------------------------------- writing
+def write_oulad(cohort: Cohort, folder: str | Path, seed: int = 0) -> list[Path]:
+    """Write ``cohort`` as OULAD's seven CSVs in ``folder`` (daily VLE rows).
+
+    Each week's clicks are spread over ``active_days`` distinct days of that week
+    (at least one click per active day; a week the generator gave fewer clicks than
+    active days is written with one click per active day). One VLE site per module
+    presentation. All frames are built before the first file is written, and each
+    file is written atomically.
+    """
+    folder = Path(folder)
+    n_weeks = cohort.config.n_weeks
+    presentations = cohort.students[KEY].drop_duplicates().sort_values(KEY).reset_index(drop=True)
+    sites = presentations.assign(
+        id_site=np.arange(len(presentations)) + 500_000,
+        activity_type="oucontent",
+        week_from=np.nan,
+        week_to=np.nan,
+    )
+    frames = {
+        "courses.csv": presentations.assign(module_presentation_length=7 * n_weeks),
+        "assessments.csv": cohort.assessments[
+            [*KEY, "id_assessment", "assessment_type", "date", "weight"]
+        ],
+        "vle.csv": sites[["id_site", *KEY, "activity_type", "week_from", "week_to"]],
+        "studentInfo.csv": cohort.students[[*KEY, *(c for c in STUDENT_COLUMNS if c not in KEY)]],
+        "studentRegistration.csv": cohort.registrations[
+            [*KEY, "id_student", "date_registration", "date_unregistration"]
+        ],
+        "studentAssessment.csv": cohort.student_assessments[
+            ["id_assessment", "id_student", "date_submitted", "is_banked", "score"]
+        ],
+        "studentVle.csv": daily_vle(cohort.vle, sites, seed),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    return [atomic_write_csv(frame, folder / name) for name, frame in frames.items()]
+
+
+def daily_vle(vle: pd.DataFrame, sites: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Weekly (clicks, active days) rows -> OULAD's daily ``studentVle`` rows."""
+    rng = np.random.default_rng(seed)
+    weekly = vle[vle["active_days"] > 0]
+    n = len(weekly)
+    active = weekly["active_days"].to_numpy(np.int64)
+    clicks = np.maximum(weekly["sum_click"].to_numpy(np.int64), active)
+    # which days: the first `active` of a random order of the week's 7 days, sorted
+    order = np.argsort(rng.random((n, 7)), axis=1)
+    used = np.arange(7)[None, :] < active[:, None]
+    day = np.sort(np.where(used, order, 99), axis=1)
+    # how many clicks: 1 per active day plus the rest cut at random points (stars and bars)
+    extra = clicks - active
+    cuts = np.sort(
+        np.where(
+            np.arange(6)[None, :] < active[:, None] - 1,
+            (rng.random((n, 6)) * (extra[:, None] + 1)).astype(np.int64),
+            extra[:, None],
+        ),
+        axis=1,
+    )
+    bounds = np.hstack([np.zeros((n, 1), np.int64), cuts, extra[:, None]])
+    per_day = np.diff(bounds, axis=1)[:, :7] + 1
+    rows, slot = np.nonzero(used)
+    site = weekly.merge(sites[[*KEY, "id_site"]], on=KEY, how="left")["id_site"].to_numpy()
+    return pd.DataFrame(
+        {
+            "code_module": weekly["code_module"].to_numpy()[rows],
+            "code_presentation": weekly["code_presentation"].to_numpy()[rows],
+            "id_student": weekly["id_student"].to_numpy()[rows],
+            "id_site": site[rows],
+            "date": 7 * weekly["week"].to_numpy()[rows] + day[rows, slot],
+            "sum_click": per_day[rows, slot],
+        }
+    )

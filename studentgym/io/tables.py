@@ -1,0 +1,59 @@
+"""Reading one CSV file with a schema: a clear error naming the file, columns and lines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from studentgym.predictors.schema import Column, SchemaError, check_schema
+
+
+def read_table(
+    path: str | Path, schema: Mapping[str, Column], usecols: bool = False
+) -> pd.DataFrame:
+    """Read ``path`` and check it against ``schema``; numeric columns come back numeric.
+
+    The frame's index is the file line number of each row (the header is line 1),
+    so error messages point at lines a user can open.
+
+    Args:
+        path: the CSV file.
+        schema: required columns (extra columns are kept unless ``usecols``).
+        usecols: read only the schema's columns (for large files).
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        ValueError: if it is empty or has no data rows.
+        SchemaError: naming missing columns and non-numeric or out-of-range values.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(
+            path,
+            usecols=(lambda c: c in schema) if usecols else None,
+            dtype={name: str for name, col in schema.items() if col.kind == "categorical"},
+            keep_default_na=True,
+            na_values=["?"],  # OULAD writes missing scores as "?"
+        )
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty") from None
+    if frame.empty:
+        raise ValueError(f"{path}: the file has a header but no rows")
+    frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
+    check_schema(frame, schema, what=str(path))
+    for name, column in schema.items():
+        if column.kind == "numeric":
+            frame[name] = pd.to_numeric(frame[name])
+    return frame
+
+
+def duplicated_error(frame: pd.DataFrame, keys: list[str], path: str | Path) -> None:
+    """Raise a SchemaError if rows repeat ``keys`` (naming the lines)."""
+    repeated = frame.duplicated(keys, keep=False)
+    if repeated.any():
+        lines = ", ".join(map(str, frame.index[repeated][:5]))
+        raise SchemaError([f"duplicated {' + '.join(keys)} on lines {lines}"], str(path))
