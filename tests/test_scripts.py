@@ -164,3 +164,22 @@ def test_tune_dqn_smoke(tmp_path):
     table = pd.read_csv(out)
     assert len(table) == 4 and {"learning_rate", "return_vs_none", "ci_low"} <= set(table.columns)
     assert (table["ci_low"] <= table["return_vs_none"]).all()
+
+
+def test_train_predictors_on_oulad_files(tmp_path):
+    oulad = tmp_path / "oulad"
+    result = run(
+        "generate_cohort.py", "--students", "900", "--format", "oulad", "--out", str(oulad)
+    )
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    args = ("--quick", "--models", "logistic_regression", "--folds", "3", "--out", str(out))
+    result = run("train_predictors.py", "--data", str(oulad), *args)
+    assert result.returncode == 0, result.stderr
+    early = pd.read_csv(out / "early_prediction.csv")
+    assert early["ceiling_roc_auc"].isna().all()  # real data: no latent truth
+    assert (early["roc_auc_mean"] > 0.6).all()
+    (oulad / "courses.csv").unlink()
+    result = run("train_predictors.py", "--data", str(oulad), *args[:-1], str(tmp_path / "x"))
+    assert result.returncode == 2 and "missing OULAD files: courses.csv" in result.stderr
+    assert not (tmp_path / "x").exists()

@@ -86,6 +86,7 @@ SCHEMAS: dict[str, dict[str, Column]] = {
 }
 FILES = tuple(SCHEMAS)
 VLE_CHUNK_ROWS = 2_000_000
+DAYS = 4096  # dates past this (over 11 years) are not course days
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,29 @@ class OuladTables:
     def success(self) -> np.ndarray:
         """Boolean array: final result is Pass or Distinction."""
         return self.students["final_result"].isin(["Pass", "Distinction"]).to_numpy()
+
+    @property
+    def withdrawal_week(self) -> np.ndarray:
+        """``(n,)`` course week of withdrawal, ``n_weeks`` if none (as ``Cohort``'s)."""
+        week = self.registrations["withdrawal_week"].fillna(self.config.n_weeks)
+        return week.to_numpy(dtype=np.int64)
+
+    def subset(self, rows: np.ndarray) -> OuladTables:
+        """The tables restricted to the registrations at positions ``rows``, in that order."""
+        rows = np.asarray(rows)
+        ids = self.students["id_student"].to_numpy()[rows]
+
+        def keep(table: pd.DataFrame) -> pd.DataFrame:
+            return table[table["id_student"].isin(ids)].reset_index(drop=True)
+
+        return OuladTables(
+            config=OuladConfig(len(rows), self.config.n_weeks),
+            students=self.students.iloc[rows].reset_index(drop=True),
+            registrations=self.registrations.iloc[rows].reset_index(drop=True),
+            vle=keep(self.vle),
+            assessments=self.assessments,
+            student_assessments=keep(self.student_assessments),
+        )
 
 
 # ---------------------------------------------------------------------- reading
@@ -217,10 +241,26 @@ def _submissions(table, assessments, ids, folder: Path) -> pd.DataFrame:
 
 
 def _weekly_vle(path: Path, ids: pd.DataFrame, n_weeks: int, progress: bool) -> pd.DataFrame:
-    """Daily clicks from ``studentVle.csv`` in chunks -> weekly clicks and active days."""
+    """Daily clicks from ``studentVle.csv`` in chunks -> weekly clicks and active days.
+
+    Each row is reduced to one int64 key, ``registration * DAYS + date``, so the
+    per-chunk and final aggregations group on a single integer column.
+    """
     schema = SCHEMAS["studentVle.csv"]
     if path.stat().st_size == 0:
         raise ValueError(f"{path}: the file is empty")
+    modules = pd.Index(ids["code_module"].unique())
+    presentations = pd.Index(ids["code_presentation"].unique())
+
+    def registration_keys(module, presentation, student) -> np.ndarray:
+        code = modules.get_indexer(module) * len(presentations) + presentations.get_indexer(
+            presentation
+        )
+        return code.astype(np.int64) * 2**32 + np.asarray(student, dtype=np.int64)
+
+    lookup = pd.Index(
+        registration_keys(ids["code_module"], ids["code_presentation"], ids["oulad_id_student"])
+    )
     reader = pd.read_csv(
         path,
         usecols=lambda c: c in schema,
@@ -234,35 +274,40 @@ def _weekly_vle(path: Path, ids: pd.DataFrame, n_weeks: int, progress: bool) -> 
                 chunk.index = pd.RangeIndex(line, line + len(chunk), name="line")
                 line += len(chunk)
                 check_schema(chunk, schema, what=str(path))
-                chunk = chunk[chunk["date"] >= 0]
-                chunk = chunk.assign(date=chunk["date"].astype(np.int32))
-                daily.append(
-                    chunk.groupby([*KEY, "id_student", "date"], observed=True)["sum_click"].sum()
+                chunk = chunk[(chunk["date"] >= 0) & (chunk["date"] < DAYS)]
+                registration = lookup.get_indexer(
+                    registration_keys(
+                        chunk["code_module"].astype(str),
+                        chunk["code_presentation"].astype(str),
+                        chunk["id_student"],
+                    )
                 )
+                if (registration < 0).any():
+                    lines = ", ".join(map(str, chunk.index[registration < 0][:5]))
+                    raise SchemaError([f"students not in studentInfo.csv on lines {lines}"], path)
+                key = registration * DAYS + chunk["date"].to_numpy(np.int64)
+                daily.append(pd.Series(chunk["sum_click"].to_numpy(np.int64)).groupby(key).sum())
                 bar.update(len(chunk))
         except pd.errors.EmptyDataError:
             raise ValueError(f"{path}: the file is empty") from None
     if line == 2:
         raise ValueError(f"{path}: the file has a header but no rows")
-    days = pd.concat(daily).groupby(level=[0, 1, 2, 3], observed=True).sum().reset_index()
-    days[KEY] = days[KEY].astype(str)
-    days = _with_ids(days.set_axis(pd.RangeIndex(len(days)), axis=0), ids, path)
-    days["week"] = days["date"] // 7
-    days = days[days["week"] < n_weeks]
-    weekly = (
-        days.groupby(["id_student", "week"])
-        .agg(sum_click=("sum_click", "sum"), active_days=("date", "nunique"))
-        .reset_index()
-    )
-    keys = ids.set_index("id_student")[KEY]
-    weekly = weekly.join(keys, on="id_student")
-    order = pd.Index(ids["id_student"]).get_indexer(weekly["id_student"])
-    weekly = weekly.iloc[np.lexsort((weekly["week"].to_numpy(), order))]
-    columns = ["id_student", *KEY, "week", "sum_click", "active_days"]
-    return (
-        weekly[columns]
-        .astype({"sum_click": np.int64, "active_days": np.int64})
-        .reset_index(drop=True)
+    days = pd.concat(daily).groupby(level=0).sum()
+    registration, date = np.divmod(days.index.to_numpy(), DAYS)
+    week = date // 7
+    inside = week < n_weeks
+    weekly_key = registration[inside] * n_weeks + week[inside]
+    clicks = pd.Series(days.to_numpy()[inside]).groupby(weekly_key)
+    registration, week = np.divmod(clicks.sum().index.to_numpy(), n_weeks)
+    return pd.DataFrame(
+        {
+            "id_student": ids["id_student"].to_numpy()[registration],
+            "code_module": ids["code_module"].to_numpy()[registration],
+            "code_presentation": ids["code_presentation"].to_numpy()[registration],
+            "week": week,
+            "sum_click": clicks.sum().to_numpy(np.int64),
+            "active_days": clicks.size().to_numpy(np.int64),
+        }
     )
 
 

@@ -50,7 +50,8 @@ def early_prediction(
     """ROC-AUC by week for each model, with the ground-truth ceiling.
 
     Args:
-        cohort: the cohort (its latent truth gives the ceiling).
+        cohort: the cohort (its latent truth gives the ceiling), or real tables such as
+            :class:`~studentgym.io.oulad.OuladTables` (no ceiling: NaN).
         cv: folds from :func:`~studentgym.predictors.zoo.folds`, reused every week.
         weeks: weeks of observation; :func:`default_weeks` if omitted.
         models: zoo models to fit.
@@ -70,7 +71,9 @@ def early_prediction(
     for w in weeks:
         X = weekly_features(cohort, w)
         registered = cohort.withdrawal_week >= w
-        ceiling = roc_auc_score(y, success_probability_at(cohort, w, ceiling_draws, seed))
+        ceiling = np.nan  # real data have no latent truth, so no ceiling
+        if isinstance(cohort, Cohort):
+            ceiling = roc_auc_score(y, success_probability_at(cohort, w, ceiling_draws, seed))
         names = list(models) + ([SEQUENCE_MODEL] if w in sequence_weeks else [])
         S = weekly_sequences(cohort, w) if w in sequence_weeks else None
         for name in names:
