@@ -1,6 +1,10 @@
-"""Shared fixtures: one OULAD-sized cohort per test session (about a second)."""
+"""Shared fixtures (one OULAD-sized cohort per session) and a fixture to run the scripts."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,3 +21,20 @@ def oulad_cohort() -> Cohort:
 def small_cohort() -> Cohort:
     """A small cohort for structural tests."""
     return CohortGenerator(CohortConfig(n_students=600), seed=7).generate()
+
+
+@pytest.fixture(scope="session")
+def run_script():
+    """``run_script("predict.py", *args)``: the script as a user runs it, output captured."""
+    scripts = Path(__file__).resolve().parents[1] / "scripts"
+
+    def run(script: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(scripts / script), *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    return run

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +12,6 @@ import pytest
 from studentgym.io.lms import FEATURES, weekly_behavioral_features
 from studentgym.io.teacher import TeacherModel, read_teacher_csv, success_labels, teacher_view
 from studentgym.simulators import CohortConfig, CohortGenerator
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def write_lms(folder: Path) -> None:
@@ -180,23 +176,13 @@ def test_bad_teacher_csvs_are_refused(teacher_table, tmp_path, damage, message):
         read_teacher_csv(path)
 
 
-def run(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / script), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-
-
-def test_predict_script_scores_a_generated_class_and_refuses_bad_input(tmp_path):
-    result = run(
+def test_predict_script_scores_a_generated_class_and_refuses_bad_input(tmp_path, run_script):
+    result = run_script(
         "generate_cohort.py", "--students", "300", "--format", "teacher", "--out", str(tmp_path)
     )
     assert result.returncode == 0, result.stderr
     out = tmp_path / "results.csv"
-    result = run("predict.py", "--input", str(tmp_path / "students.csv"), "--out", str(out))
+    result = run_script("predict.py", "--input", str(tmp_path / "students.csv"), "--out", str(out))
     assert result.returncode == 0, result.stderr
     results = pd.read_csv(out)
     assert len(results) == 300 and {"success_probability", "segment", "reason"} <= set(results)
@@ -207,21 +193,23 @@ def test_predict_script_scores_a_generated_class_and_refuses_bad_input(tmp_path)
     bad = tmp_path / "bad.csv"
     pd.read_csv(tmp_path / "students.csv").drop(columns="Attendance").to_csv(bad, index=False)
     refused = tmp_path / "never.csv"
-    result = run("predict.py", "--input", str(bad), "--out", str(refused))
+    result = run_script("predict.py", "--input", str(bad), "--out", str(refused))
     assert result.returncode == 2 and "missing columns: Attendance" in result.stderr
     assert not refused.exists()
 
 
-def test_oulad_and_lms_scripts(tmp_path):
-    result = run(
+def test_oulad_and_lms_scripts(tmp_path, run_script):
+    result = run_script(
         "generate_cohort.py", "--students", "200", "--format", "oulad", "--out", str(tmp_path / "o")
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "o" / "studentVle.csv").exists()
     write_lms(tmp_path / "lms")
     out = tmp_path / "weekly_behavioral_features.csv"
-    result = run("lms_features.py", "--data", str(tmp_path / "lms"), "--out", str(out))
+    result = run_script("lms_features.py", "--data", str(tmp_path / "lms"), "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert len(pd.read_csv(out)) == 6
-    result = run("lms_features.py", "--data", str(tmp_path / "nothing"), "--out", str(out) + "x")
+    result = run_script(
+        "lms_features.py", "--data", str(tmp_path / "nothing"), "--out", str(out) + "x"
+    )
     assert result.returncode == 2 and "not a folder" in result.stderr

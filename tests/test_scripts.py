@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from studentgym.atomic import atomic_path, atomic_write_csv
 
-ROOT = Path(__file__).resolve().parents[1]
 
-
-def run(script: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / script), *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+def test_generate_cohort_writes_readable_tables(tmp_path, run_script):
+    result = run_script(
+        "generate_cohort.py", "--students", "400", "--seed", "3", "--out", str(tmp_path)
     )
-
-
-def test_generate_cohort_writes_readable_tables(tmp_path):
-    result = run("generate_cohort.py", "--students", "400", "--seed", "3", "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr
     students = pd.read_csv(tmp_path / "students.csv")
     assert len(students) == 400
@@ -34,9 +20,9 @@ def test_generate_cohort_writes_readable_tables(tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary files left behind
 
 
-def test_generate_cohort_refuses_bad_size_and_writes_nothing(tmp_path):
+def test_generate_cohort_refuses_bad_size_and_writes_nothing(tmp_path, run_script):
     out = tmp_path / "never"
-    result = run("generate_cohort.py", "--students", "-5", "--out", str(out))
+    result = run_script("generate_cohort.py", "--students", "-5", "--out", str(out))
     assert result.returncode == 2
     assert "n_students must be >= 1" in result.stderr
     assert not out.exists()
@@ -57,10 +43,12 @@ AGENT_FILES = (
 SMALL_RUN = ("--quick", "--students", "1200", "--episodes", "600", "--dqn-steps", "400")
 
 
-def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path):
+def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):
-        result = run("train_agent.py", *SMALL_RUN, "--eval-students", "150", "--out", str(out))
+        result = run_script(
+            "train_agent.py", *SMALL_RUN, "--eval-students", "150", "--out", str(out)
+        )
         assert result.returncode == 0, result.stderr
     assert "final result:" in result.stdout and "summary.md" in result.stdout
     for name in AGENT_FILES:
@@ -88,8 +76,8 @@ def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path):
     assert not list(first.glob(".*.tmp"))
 
 
-def test_train_agent_refuses_bad_arguments(tmp_path):
-    result = run("train_agent.py", "--episodes", "0", "--out", str(tmp_path / "x"))
+def test_train_agent_refuses_bad_arguments(tmp_path, run_script):
+    result = run_script("train_agent.py", "--episodes", "0", "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "--episodes must be >= 1" in result.stderr
     assert not (tmp_path / "x").exists()
 
@@ -104,8 +92,8 @@ def test_atomic_write_leaves_old_file_on_failure(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
 
 
-def test_train_predictors_writes_its_reports(tmp_path):
-    result = run(
+def test_train_predictors_writes_its_reports(tmp_path, run_script):
+    result = run_script(
         "train_predictors.py",
         "--students",
         "900",
@@ -139,15 +127,15 @@ def test_train_predictors_writes_its_reports(tmp_path):
     assert "ROC-AUC by week" in result.stdout
 
 
-def test_train_predictors_refuses_bad_arguments(tmp_path):
-    result = run("train_predictors.py", "--max-students", "5", "--out", str(tmp_path / "x"))
+def test_train_predictors_refuses_bad_arguments(tmp_path, run_script):
+    result = run_script("train_predictors.py", "--max-students", "5", "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "--max-students" in result.stderr
     assert not (tmp_path / "x").exists()
 
 
-def test_tune_dqn_smoke(tmp_path):
+def test_tune_dqn_smoke(tmp_path, run_script):
     out = tmp_path / "search.csv"
-    result = run(
+    result = run_script(
         "tune_dqn.py",
         "--steps",
         "1200",
@@ -166,20 +154,22 @@ def test_tune_dqn_smoke(tmp_path):
     assert (table["ci_low"] <= table["return_vs_none"]).all()
 
 
-def test_train_predictors_on_oulad_files(tmp_path):
+def test_train_predictors_on_oulad_files(tmp_path, run_script):
     oulad = tmp_path / "oulad"
-    result = run(
+    result = run_script(
         "generate_cohort.py", "--students", "900", "--format", "oulad", "--out", str(oulad)
     )
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
     args = ("--quick", "--models", "logistic_regression", "--folds", "3", "--out", str(out))
-    result = run("train_predictors.py", "--data", str(oulad), *args)
+    result = run_script("train_predictors.py", "--data", str(oulad), *args)
     assert result.returncode == 0, result.stderr
     early = pd.read_csv(out / "early_prediction.csv")
     assert early["ceiling_roc_auc"].isna().all()  # real data: no latent truth
     assert (early["roc_auc_mean"] > 0.6).all()
     (oulad / "courses.csv").unlink()
-    result = run("train_predictors.py", "--data", str(oulad), *args[:-1], str(tmp_path / "x"))
+    result = run_script(
+        "train_predictors.py", "--data", str(oulad), *args[:-1], str(tmp_path / "x")
+    )
     assert result.returncode == 2 and "missing OULAD files: courses.csv" in result.stderr
     assert not (tmp_path / "x").exists()
