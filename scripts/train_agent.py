@@ -58,7 +58,7 @@ from studentgym.simulators.student import OUTCOME_MODELS, StudentSimulator
 OULAD_FINAL_RESULT = {"Pass": 0.3793, "Withdrawn": 0.3116, "Fail": 0.2164, "Distinction": 0.0928}
 DEFAULTS = {  # (default run, --quick)
     "students": (CohortConfig.n_students, 5_000),
-    "episodes": (150_000, 20_000),
+    "episodes": (300_000, 20_000),
     "dqn_steps": (150_000, 20_000),
     "eval_students": (4_000, 1_000),
 }
@@ -74,7 +74,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--students", type=int, help="cohort size (default: OULAD's 32,593; 5,000 with --quick)"
     )
     parser.add_argument(
-        "--episodes", type=int, help="Q-learning episodes (default 150,000; 20,000 with --quick)"
+        "--episodes", type=int, help="Q-learning episodes (default 300,000; 20,000 with --quick)"
     )
     parser.add_argument(
         "--dqn-steps", type=int, help="DQN environment steps (default 150,000; 20,000 --quick)"
