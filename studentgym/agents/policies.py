@@ -45,9 +45,14 @@ def decision_weeks(batch: np.ndarray, every: int, n_weeks: int) -> np.ndarray:
     return (week - 1) % every == 0
 
 
-def capped(batch: np.ndarray, info: dict, rows: np.ndarray, chosen: np.ndarray, max_repeats: int):
-    """``chosen`` (actions of ``rows``), replaced by 0 where already given ``max_repeats``
-    times or not affordable; the full action vector."""
+def capped(
+    batch: np.ndarray, info: dict, rows: np.ndarray, chosen: np.ndarray, max_repeats: int
+) -> np.ndarray:
+    """The full action vector: ``chosen`` for the ``rows`` (a mask), 0 elsewhere.
+
+    A chosen intervention becomes 0 where the student has already had it
+    ``max_repeats`` times or it does not fit in the remaining budget.
+    """
     actions = np.zeros(len(batch), dtype=np.int64)
     picked = np.flatnonzero(rows)
     topic = np.maximum(chosen, 1) - 1  # for action 0 the lookup is unused
