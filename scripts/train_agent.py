@@ -58,9 +58,9 @@ from studentgym.simulators.student import OUTCOME_MODELS, StudentSimulator
 OULAD_FINAL_RESULT = {"Pass": 0.3793, "Withdrawn": 0.3116, "Fail": 0.2164, "Distinction": 0.0928}
 DEFAULTS = {  # (default run, --quick)
     "students": (CohortConfig.n_students, 5_000),
-    "episodes": (300_000, 20_000),
-    "dqn_steps": (150_000, 20_000),
-    "eval_students": (4_000, 1_000),
+    "episodes": (300_000, 10_000),
+    "dqn_steps": (150_000, 10_000),
+    "eval_students": (4_000, 600),
 }
 BASELINE = "recommender"
 
@@ -74,15 +74,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--students", type=int, help="cohort size (default: OULAD's 32,593; 5,000 with --quick)"
     )
     parser.add_argument(
-        "--episodes", type=int, help="Q-learning episodes (default 300,000; 20,000 with --quick)"
+        "--episodes", type=int, help="Q-learning episodes (default 300,000; 10,000 with --quick)"
     )
     parser.add_argument(
-        "--dqn-steps", type=int, help="DQN environment steps (default 150,000; 20,000 --quick)"
+        "--dqn-steps", type=int, help="DQN environment steps (default 150,000; 10,000 --quick)"
     )
     parser.add_argument(
         "--eval-students",
         type=int,
-        help="held-out students every policy is evaluated on (default 4,000; 1,000 --quick)",
+        help="held-out students every policy is evaluated on (default 4,000; 600 --quick)",
     )
     parser.add_argument(
         "--outcome-model",
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"max_students": 3_000, "n_splits": 3, "weeks": [1, 2, 4, 8, 16, 26, config.n_weeks]}
     settings["sequence_weeks"] = [8, config.n_weeks]
     if args.quick:
-        settings = {"max_students": 1_200, "n_splits": 3, "weeks": [2, 8, config.n_weeks]}
+        settings = {"max_students": 1_000, "n_splits": 3, "weeks": [2, 8, config.n_weeks]}
         settings["sequence_weeks"] = [8]
     settings["weeks"] = [w for w in settings["weeks"] if w <= config.n_weeks]
     settings["sequence_weeks"] = [w for w in settings["sequence_weeks"] if w <= config.n_weeks]

@@ -67,12 +67,13 @@ def _ci(row: pd.Series, column: str, digits: int = 3) -> str:
     )
 
 
-def _verdict(row: pd.Series, column: str) -> str:
+def _verdict(row: pd.Series, column: str, other: str) -> str:
+    """ "better than", "worse than" or "not distinguishable from" ``other`` by the CI."""
     if row[f"{column}_ci_low"] > 0:
-        return "better"
+        return f"better than {other}"
     if row[f"{column}_ci_high"] < 0:
-        return "worse"
-    return "not distinguishable"
+        return f"worse than {other}"
+    return f"not distinguishable from {other}"
 
 
 def write_summary(
@@ -108,8 +109,8 @@ def write_summary(
     for name in [p for p in LEARNED if p in table.index]:
         row = table.loc[name]
         lines.append(
-            f"- {name}: {_verdict(row, vs_none)} than no intervention "
-            f"({_ci(row, vs_none)}), {_verdict(row, vs_base)} than the {baseline} "
+            f"- {name}: {_verdict(row, vs_none, 'no intervention')} "
+            f"({_ci(row, vs_none)}), {_verdict(row, vs_base, 'the ' + baseline)} "
             f"({_ci(row, vs_base)}); success rate {row['success_rate']:.3f}, "
             f"{row['tutor_hours']:.2f} tutor hours per student."
         )
