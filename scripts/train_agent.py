@@ -44,13 +44,12 @@ from studentgym.agents.summary import (
     write_summary,
 )
 from studentgym.atomic import atomic_write_csv
-from studentgym.envs.tabular import N_STATES, state_name, state_of
+from studentgym.envs.tabular import N_STATES, state_name
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.predictors.report import run_predictors
 from studentgym.predictors.weekly import WeeklySuccessModel
-from studentgym.recommenders.priors import q_priors
+from studentgym.recommenders.priors import snapshot_priors
 from studentgym.recommenders.report import run_recommenders
-from studentgym.recommenders.topics import profile_inputs
 from studentgym.simulators import CohortConfig, CohortGenerator
 from studentgym.simulators.interventions import CATALOGUE
 from studentgym.simulators.student import OUTCOME_MODELS, StudentSimulator
@@ -175,15 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     simulator = simulators[args.outcome_model]
     train_rows, eval_rows = split_students(len(cohort.students), args.seed)
     curve_judge = Judge(simulator, eval_rows, min(args.eval_students, 1_000), args.seed + 1)
-    train = recommenders.train
-    states = state_of(
-        train.p_success,
-        train.features["active_days_last_week"].to_numpy(),
-        train.week / config.n_weeks,
-        np.zeros(len(train.rows)),
+    priors = snapshot_priors(
+        recommenders.profiler, recommenders.hybrid, recommenders.train, config.n_weeks
     )
-    levels = recommenders.profiler.transform(profile_inputs(train.features))
-    priors = q_priors(states, recommenders.hybrid.scores(levels))
     runs, curves = {}, []
     for name, initial in (("qlearning", None), ("qlearning_priors", priors)):
         with tqdm(total=args.episodes, desc=name, unit="ep", mininterval=1, disable=None) as bar:

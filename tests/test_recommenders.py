@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from studentgym.envs.setup import default_world
-from studentgym.envs.tabular import N_STATES
+from studentgym.envs.tabular import N_STATES, state_of
 from studentgym.recommenders.evaluation import ndcg_at_k, precision_at_k
 from studentgym.recommenders.hybrid import HybridRecommender, minmax_rows
-from studentgym.recommenders.priors import q_priors
+from studentgym.recommenders.priors import q_priors, snapshot_priors
 from studentgym.recommenders.report import run_recommenders
 from studentgym.recommenders.rules import RuleBasedRecommender
 from studentgym.recommenders.topics import TopicProfiler, items_table, profile_inputs
@@ -162,3 +162,15 @@ def test_recommenders_beat_random_on_the_ground_truth(tmp_path):
     assert hybrid["uplift_ci_low"] > random_["uplift"], table[["uplift", "uplift_ci_low"]]
     assert hybrid["ndcg_at_3"] > random_["ndcg_at_3"] + 0.02
     assert oracle["uplift"] > hybrid["uplift"] and oracle["precision_at_1"] > 0.7
+    # priors from the training snapshot: the one-off advice where students were seen
+    q = snapshot_priors(report.profiler, report.hybrid, report.train, 39)
+    seen = np.unique(
+        state_of(
+            report.train.p_success,
+            report.train.features["active_days_last_week"].to_numpy(),
+            report.train.week / 39,
+            0,
+        )
+    )
+    assert q.shape == (N_STATES, 6) and seen.size > 3
+    assert (q[seen + 1, 0] >= q[seen + 1, 1:].max(axis=1)).all()  # after one dose: nothing

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from studentgym.envs.tabular import N_DOSE, N_STATES, state_parts
+from studentgym.envs.tabular import N_DOSE, N_STATES, state_of, state_parts
+from studentgym.recommenders.hybrid import HybridRecommender
+from studentgym.recommenders.topics import TopicProfiler, profile_inputs
 from studentgym.simulators.interventions import N_ACTIONS
 
 N_GROUPS = N_STATES // N_DOSE  # (risk, engagement, phase) combinations
@@ -60,3 +62,24 @@ def q_priors(states: np.ndarray, hybrid_scores: np.ndarray, scale: float = 0.1) 
     q[:, 1:] = scale * np.repeat(means, N_DOSE, axis=0)
     q[:, 0] = scale * np.where(ADVICE_GIVEN, 1.0, 0.5)
     return q
+
+
+def snapshot_priors(
+    profiler: TopicProfiler, hybrid: HybridRecommender, snap, n_weeks: int, scale: float = 0.1
+) -> np.ndarray:
+    """:func:`q_priors` from students observed at a decision week (no dose given yet).
+
+    Args:
+        profiler, hybrid: the fitted topic profiler and hybrid recommender.
+        snap: a :class:`~studentgym.recommenders.evaluation.Snapshot` of training students.
+        n_weeks: course length (the phase is ``snap.week / n_weeks``).
+        scale: reward units of a score of 1.
+    """
+    states = state_of(
+        snap.p_success,
+        snap.features["active_days_last_week"].to_numpy(),
+        snap.week / n_weeks,
+        np.zeros(len(snap.rows)),
+    )
+    levels = profiler.transform(profile_inputs(snap.features))
+    return q_priors(states, hybrid.scores(levels), scale)
