@@ -88,6 +88,7 @@ def test_repeated_student_ids_become_registrations(written, tmp_path):
         ("dates_out_of_order", "date_unregistration before date_registration on lines 3"),
         ("unknown_student", "students not in studentInfo.csv on lines"),
         ("text_in_vle", "'sum_click' must be numeric"),
+        ("empty_id", "'id_student' has empty cells on lines 6"),
     ],
 )
 def test_bad_folders_are_refused_with_the_file_columns_and_lines(
@@ -118,6 +119,10 @@ def test_bad_folders_are_refused_with_the_file_columns_and_lines(
         answers = pd.read_csv(folder / "studentAssessment.csv")
         answers.loc[0, "id_student"] = 1
         answers.to_csv(folder / "studentAssessment.csv", index=False)
+    elif damage == "empty_id":
+        info = pd.read_csv(folder / "studentInfo.csv")
+        info.loc[4, "id_student"] = None
+        info.to_csv(folder / "studentInfo.csv", index=False)
     elif damage == "text_in_vle":
         vle = pd.read_csv(folder / "studentVle.csv").astype({"sum_click": object})
         vle.loc[7, "sum_click"] = "many"

@@ -85,6 +85,14 @@ SCHEMAS: dict[str, dict[str, Column]] = {
     },
 }
 FILES = tuple(SCHEMAS)
+IDENTIFIERS = {  # columns that may not be empty
+    "courses.csv": (*KEY, "module_presentation_length"),
+    "assessments.csv": (*KEY, "id_assessment"),
+    "vle.csv": ("id_site",),
+    "studentInfo.csv": (*KEY, "id_student", "final_result"),
+    "studentRegistration.csv": (*KEY, "id_student"),
+    "studentAssessment.csv": ("id_assessment", "id_student", "date_submitted"),
+}
 VLE_CHUNK_ROWS = 2_000_000
 DAYS = 4096  # dates past this (over 11 years) are not course days
 
@@ -154,7 +162,10 @@ def read_oulad(folder: str | Path, progress: bool = True) -> OuladTables:
     missing = [name for name in FILES if not (folder / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{folder}: missing OULAD files: {', '.join(missing)}")
-    small = {name: read_table(folder / name, SCHEMAS[name]) for name in FILES[:-1]}
+    small = {
+        name: read_table(folder / name, SCHEMAS[name], required=IDENTIFIERS[name])
+        for name in FILES[:-1]
+    }
     courses, info = small["courses.csv"], small["studentInfo.csv"]
     n_weeks = int(np.ceil(courses["module_presentation_length"].max() / 7))
 

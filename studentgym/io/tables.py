@@ -11,7 +11,10 @@ from studentgym.predictors.schema import Column, SchemaError, check_schema
 
 
 def read_table(
-    path: str | Path, schema: Mapping[str, Column], usecols: bool = False
+    path: str | Path,
+    schema: Mapping[str, Column],
+    usecols: bool = False,
+    required: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """Read ``path`` and check it against ``schema``; numeric columns come back numeric.
 
@@ -22,6 +25,7 @@ def read_table(
         path: the CSV file.
         schema: required columns (extra columns are kept unless ``usecols``).
         usecols: read only the schema's columns (for large files).
+        required: columns that may not have empty cells (identifiers).
 
     Raises:
         FileNotFoundError: if the file does not exist.
@@ -45,6 +49,14 @@ def read_table(
         raise ValueError(f"{path}: the file has a header but no rows")
     frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
     check_schema(frame, schema, what=str(path))
+    empty = [name for name in required if frame[name].isna().any()]
+    if empty:
+        problems = [
+            f"column {name!r} has empty cells on lines "
+            + ", ".join(map(str, frame.index[frame[name].isna()][:5]))
+            for name in empty
+        ]
+        raise SchemaError(problems, str(path))
     for name, column in schema.items():
         if column.kind == "numeric":
             frame[name] = pd.to_numeric(frame[name])

@@ -71,7 +71,7 @@ def read_teacher_csv(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
         ValueError: for an empty file, missing columns, non-numeric values (by line),
             negative hours or assignments, duplicated Student_ID or unknown Final_Result.
     """
-    frame = read_table(path, SCHEMA)
+    frame = read_table(path, SCHEMA, required=("Student_ID",))
     duplicated_error(frame, ["Student_ID"], path)
     repairs = []
     if "Final_Result" in frame.columns:
