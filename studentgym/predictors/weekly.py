@@ -77,7 +77,9 @@ class WeeklySuccessModel:
             centring = float(np.sum(compiled.coef * compiled.mean / compiled.scale))
             self.offset_[w] = compiled.categorical_logit(X) - centring
         self.n_weeks_ = n_weeks
-        self._stacked = np.stack([self.low_, self.high_, self.fill_, self.slope_])
+        # (week, part, feature): np.take on the week axis copies whole contiguous blocks,
+        # several times faster than fancy indexing the week out of four arrays
+        self._by_week = np.stack([self.low_, self.high_, self.fill_, self.slope_], axis=1)
         self._nan_columns = [NUMERIC_FEATURES.index(c) for c in PERCENT_FEATURES]
         self._rows_as_lists = [
             (lo.tolist(), hi.tolist(), fill.tolist(), slope.tolist())
@@ -89,7 +91,7 @@ class WeeklySuccessModel:
 
     def logit_batch(self, weeks: np.ndarray, rows: np.ndarray, X: np.ndarray) -> np.ndarray:
         """Log-odds for students at cohort positions ``rows`` after ``weeks`` weeks."""
-        low, high, fill, slope = self._stacked[:, weeks]  # one gather, contiguous parts
+        low, high, fill, slope = np.moveaxis(np.take(self._by_week, weeks, axis=0), 1, 0)
         x = np.minimum(np.maximum(X, low), high)  # NaN propagates through both
         for j in self._nan_columns:  # only scores can be missing
             missing = np.isnan(x[:, j])
