@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from studentgym.io.tables import duplicated_error, read_table
+from studentgym.io.tables import duplicated_error, read_table, require_files
 from studentgym.predictors.schema import Column, SchemaError
 
 CAT, NUM = Column("categorical"), Column("numeric")
@@ -93,16 +93,14 @@ def read_lms_export(folder: str | Path) -> dict[str, pd.DataFrame]:
             unreadable dates, duplicated users, modules or courses, and events pointing
             at unknown users or modules; each names the file and lines.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: not a folder with LMS exports")
-    missing = [name for name in SCHEMAS if not (folder / name).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{folder}: missing LMS files: {', '.join(missing)}")
+    folder = require_files(folder, SCHEMAS, "LMS")
     tables = {name: read_table(folder / name, schema) for name, schema in SCHEMAS.items()}
-    for name, key in (("users.csv", "user_id"), ("courses.csv", "course_id")):
+    for name, key in (
+        ("users.csv", "user_id"),
+        ("courses.csv", "course_id"),
+        ("modules.csv", "module_id"),
+    ):
         duplicated_error(tables[name], [key], folder / name)
-    duplicated_error(tables["modules.csv"], ["module_id"], folder / "modules.csv")
     courses = tables["courses.csv"]
     courses["start_date"] = _times(courses, "start_date", folder / "courses.csv")
     modules = tables["modules.csv"]

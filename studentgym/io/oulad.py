@@ -33,7 +33,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from studentgym.atomic import atomic_write_csv
-from studentgym.io.tables import duplicated_error, read_table
+from studentgym.io.tables import duplicated_error, read_table, require_files
 from studentgym.predictors.schema import Column, SchemaError, check_schema
 from studentgym.simulators.cohort import STUDENT_COLUMNS, Cohort
 
@@ -156,12 +156,7 @@ def read_oulad(folder: str | Path, progress: bool = True) -> OuladTables:
             the registration, or rows pointing at unknown students or assessments;
             the message names the file, the columns and the lines.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: not a folder with OULAD's CSV files")
-    missing = [name for name in FILES if not (folder / name).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{folder}: missing OULAD files: {', '.join(missing)}")
+    folder = require_files(folder, FILES, "OULAD")
     small = {
         name: read_table(folder / name, SCHEMAS[name], required=IDENTIFIERS[name])
         for name in FILES[:-1]

@@ -10,6 +10,21 @@ import pandas as pd
 from studentgym.predictors.schema import Column, SchemaError, check_schema
 
 
+def require_files(folder: str | Path, names, what: str) -> Path:
+    """``folder`` as a Path, after checking it holds every file in ``names``.
+
+    Raises:
+        FileNotFoundError: naming the folder, or every missing file at once.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: not a folder with {what}")
+    missing = [name for name in names if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: missing {what} files: {', '.join(missing)}")
+    return folder
+
+
 def read_table(
     path: str | Path,
     schema: Mapping[str, Column],
