@@ -12,6 +12,10 @@
 
     python scripts/train_agent.py            # a few minutes on 2 cores
     python scripts/train_agent.py --quick    # under a minute
+    python scripts/train_agent.py --data path/to/oulad/   # real OULAD instead
+
+With ``--data`` the predictors run on the real tables, and the env simulates the
+real students with latent traits from synthetic twins (``studentgym.io.calibrate``).
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ from studentgym.agents.summary import (
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.tabular import N_STATES, state_name
 from studentgym.envs.tutoring import TutoringEnv
+from studentgym.io.calibrate import simulation_cohort
+from studentgym.io.oulad import read_oulad
 from studentgym.predictors.report import run_predictors
 from studentgym.predictors.weekly import WeeklySuccessModel
 from studentgym.recommenders.priors import snapshot_priors
@@ -83,6 +89,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         help="held-out students every policy is evaluated on (default 4,000; 600 --quick)",
     )
+    parser.add_argument("--data", help="folder with OULAD's seven CSVs (instead of synthetic)")
     parser.add_argument(
         "--outcome-model",
         choices=OUTCOME_MODELS,
@@ -118,15 +125,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train_agent.py: error: {err}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
 
-    stage(1, f"cohort: {args.students} students, seed {args.seed}")
-    cohort = CohortGenerator(config, seed=args.seed).generate()
-    cohort.to_csv(out / "cohort")
-    observed = cohort.students["final_result"].value_counts(normalize=True)
+    if args.data:
+        stage(1, f"real data: {args.data}")
+        try:
+            tables = read_oulad(args.data)
+            cohort = simulation_cohort(tables, seed=args.seed)
+        except (ValueError, FileNotFoundError) as err:
+            print(f"train_agent.py: error: {err}", file=sys.stderr)
+            return 2
+        config = cohort.config
+        print(f"      {config.n_students} registrations, {config.n_weeks} weeks")
+    else:
+        stage(1, f"cohort: {args.students} students, seed {args.seed}")
+        cohort = CohortGenerator(config, seed=args.seed).generate()
+        cohort.to_csv(out / "cohort")
+        tables = cohort
+    out.mkdir(parents=True, exist_ok=True)
+    observed = tables.students["final_result"].value_counts(normalize=True)
     comparison = (
-        pd.DataFrame({"oulad": pd.Series(OULAD_FINAL_RESULT), "generated": observed})
+        pd.DataFrame({"oulad": pd.Series(OULAD_FINAL_RESULT), "this_run": observed})
         .rename_axis("final_result")
         .reset_index()
     )
@@ -142,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         settings["sequence_weeks"] = [8]
     settings["weeks"] = [w for w in settings["weeks"] if w <= config.n_weeks]
     settings["sequence_weeks"] = [w for w in settings["sequence_weeks"] if w <= config.n_weeks]
-    report = run_predictors(cohort, out, seed=args.seed, **settings)
+    report = run_predictors(tables, out, seed=args.seed, **settings)
     columns = ["model", "roc_auc_mean", "roc_auc_std", "f1_mean", "brier_mean"]
     print(report.model_scores[columns].round(3).to_string(index=False))
     print(f"      chosen success classifier: {report.best_model}")

@@ -9,10 +9,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.io.calibrate import simulation_cohort
 from studentgym.io.oulad import FILES, read_oulad, write_oulad
 from studentgym.predictors.features import weekly_features
+from studentgym.predictors.weekly import WeeklySuccessModel
 from studentgym.simulators import CohortConfig, CohortGenerator
 from studentgym.simulators.cohort import STUDENT_COLUMNS
+from studentgym.simulators.student import StudentSimulator
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +138,22 @@ def test_bad_folders_are_refused_with_the_file_columns_and_lines(
 def test_not_a_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="not a folder"):
         read_oulad(tmp_path / "nowhere")
+
+
+def test_simulation_cohort_keeps_real_students_and_finds_sensible_twins(written):
+    cohort, folder = written
+    tables = read_oulad(folder, progress=False)
+    sim_cohort = simulation_cohort(tables, seed=3)
+    pd.testing.assert_frame_equal(
+        sim_cohort.students, tables.students[list(STUDENT_COLUMNS)], check_dtype=False
+    )
+    np.testing.assert_array_equal(sim_cohort.withdrawal_week, tables.withdrawal_week)
+    assert sim_cohort.traits.needs.shape == (len(tables.students), 5)
+    # the "real" students here were generated, so their true traits are known:
+    # twins matched on four weeks of behaviour must carry information about them
+    r = np.corrcoef(sim_cohort.traits.ability, cohort.traits.ability)[0, 1]
+    assert r > 0.3, r
+    simulator = StudentSimulator(sim_cohort, WeeklySuccessModel().fit(sim_cohort))
+    env = TutoringVectorEnv(num_envs=50, simulator=simulator)
+    obs, _ = env.reset(seed=0)
+    assert env.observation_space.contains(obs)

@@ -173,3 +173,22 @@ def test_train_predictors_on_oulad_files(tmp_path, run_script):
     )
     assert result.returncode == 2 and "missing OULAD files: courses.csv" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_train_agent_on_oulad_files(tmp_path, run_script):
+    oulad = tmp_path / "oulad"
+    result = run_script(
+        "generate_cohort.py", "--students", "1200", "--format", "oulad", "--out", str(oulad)
+    )
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    args = ("--quick", "--episodes", "500", "--dqn-steps", "400", "--eval-students", "150")
+    result = run_script("train_agent.py", "--data", str(oulad), *args, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert len(pd.read_csv(out / "policy_benchmark.csv")) == 8
+    assert pd.read_csv(out / "early_prediction.csv")["ceiling_roc_auc"].isna().all()
+    assert not (out / "cohort").exists()  # real data are not re-written
+    (oulad / "vle.csv").unlink()
+    result = run_script("train_agent.py", "--data", str(oulad), *args, "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and "missing OULAD files: vle.csv" in result.stderr
+    assert not (tmp_path / "x").exists()
