@@ -151,8 +151,10 @@ def test_simulation_cohort_keeps_real_students_and_finds_sensible_twins(written)
     assert sim_cohort.traits.needs.shape == (len(tables.students), 5)
     # the "real" students here were generated, so their true traits are known:
     # twins matched on four weeks of behaviour must carry information about them
-    r = np.corrcoef(sim_cohort.traits.ability, cohort.traits.ability)[0, 1]
-    assert r > 0.3, r
+    # (here r = 0.75 for motivation and 0.31 for ability; chance gives 0 +- 0.04)
+    traits, truth = sim_cohort.traits, cohort.traits
+    assert np.corrcoef(traits.motivation, truth.motivation)[0, 1] > 0.5
+    assert np.corrcoef(traits.ability, truth.ability)[0, 1] > 0.15
     simulator = StudentSimulator(sim_cohort, WeeklySuccessModel().fit(sim_cohort))
     env = TutoringVectorEnv(num_envs=50, simulator=simulator)
     obs, _ = env.reset(seed=0)
