@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from studentgym.io.tables import duplicated_error, read_table, require_files
-from studentgym.predictors.schema import Column, SchemaError
+from studentgym.predictors.schema import Column, SchemaError, describe_rows
 
 CAT, NUM = Column("categorical"), Column("numeric")
 PERCENT = Column("numeric", 0, 100)
@@ -72,7 +72,7 @@ def _times(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
     times = pd.to_datetime(frame[column], errors="coerce", format="mixed")
     bad = times.isna()
     if bad.any():
-        lines = ", ".join(map(str, frame.index[bad][:5]))
+        lines = describe_rows(bad, frame.index)
         raise SchemaError([f"{column!r} must be a date or time; unreadable on lines {lines}"], path)
     return times
 
@@ -80,7 +80,7 @@ def _times(frame: pd.DataFrame, column: str, path: Path) -> pd.Series:
 def _known(frame: pd.DataFrame, column: str, allowed, path: Path, of: str) -> None:
     unknown = ~frame[column].isin(allowed)
     if unknown.any():
-        lines = ", ".join(map(str, frame.index[unknown][:5]))
+        lines = describe_rows(unknown, frame.index)
         raise SchemaError([f"{column} not in {of} on lines {lines}"], str(path))
 
 

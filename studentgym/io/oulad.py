@@ -34,7 +34,7 @@ from tqdm.auto import tqdm
 
 from studentgym.atomic import atomic_write_csv
 from studentgym.io.tables import duplicated_error, read_table, require_files
-from studentgym.predictors.schema import Column, SchemaError, check_schema
+from studentgym.predictors.schema import Column, SchemaError, check_schema, describe_rows
 from studentgym.simulators.cohort import STUDENT_COLUMNS, Cohort
 
 KEY = ["code_module", "code_presentation"]
@@ -117,11 +117,6 @@ class OuladTables:
     student_assessments: pd.DataFrame
 
     @property
-    def success(self) -> np.ndarray:
-        """Boolean array: final result is Pass or Distinction."""
-        return self.students["final_result"].isin(["Pass", "Distinction"]).to_numpy()
-
-    @property
     def withdrawal_week(self) -> np.ndarray:
         """``(n,)`` course week of withdrawal, ``n_weeks`` if none (as ``Cohort``'s)."""
         week = self.registrations["withdrawal_week"].fillna(self.config.n_weeks)
@@ -166,7 +161,7 @@ def read_oulad(folder: str | Path, progress: bool = True) -> OuladTables:
 
     bad = ~info["final_result"].isin(RESULTS)
     if bad.any():
-        lines = ", ".join(map(str, info.index[bad][:5]))
+        lines = describe_rows(bad, info.index)
         raise SchemaError(
             [f"final_result must be one of {', '.join(RESULTS)}; other values on lines {lines}"],
             str(folder / "studentInfo.csv"),
@@ -208,7 +203,7 @@ def _with_ids(frame: pd.DataFrame, ids: pd.DataFrame, path: Path) -> pd.DataFram
     merged.index = frame.index
     unknown = merged["id_student"].isna()
     if unknown.any():
-        lines = ", ".join(map(str, frame.index[unknown][:5]))
+        lines = describe_rows(unknown, frame.index)
         raise SchemaError([f"students not in studentInfo.csv on lines {lines}"], str(path))
     return merged.astype({"id_student": np.int64})
 
@@ -219,7 +214,7 @@ def _registrations(table: pd.DataFrame, ids: pd.DataFrame, folder: Path) -> pd.D
     table = _with_ids(table, ids, path)
     backwards = table["date_unregistration"] < table["date_registration"]
     if backwards.any():
-        lines = ", ".join(map(str, table.index[backwards][:5]))
+        lines = describe_rows(backwards, table.index)
         raise SchemaError(
             [f"date_unregistration before date_registration on lines {lines}"], str(path)
         )
@@ -289,7 +284,7 @@ def _weekly_vle(path: Path, ids: pd.DataFrame, n_weeks: int, progress: bool) -> 
                     )
                 )
                 if (registration < 0).any():
-                    lines = ", ".join(map(str, chunk.index[registration < 0][:5]))
+                    lines = describe_rows(registration < 0, chunk.index)
                     raise SchemaError([f"students not in studentInfo.csv on lines {lines}"], path)
                 key = registration * DAYS + chunk["date"].to_numpy(np.int64)
                 daily.append(pd.Series(chunk["sum_click"].to_numpy(np.int64)).groupby(key).sum())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from studentgym.predictors.schema import Column, SchemaError, check_schema
+from studentgym.predictors.schema import Column, SchemaError, check_schema, describe_rows
 
 
 def require_files(folder: str | Path, names, what: str) -> Path:
@@ -68,7 +68,7 @@ def read_table(
     if empty:
         problems = [
             f"column {name!r} has empty cells on lines "
-            + ", ".join(map(str, frame.index[frame[name].isna()][:5]))
+            + describe_rows(frame[name].isna(), frame.index)
             for name in empty
         ]
         raise SchemaError(problems, str(path))
@@ -82,5 +82,5 @@ def duplicated_error(frame: pd.DataFrame, keys: list[str], path: str | Path) -> 
     """Raise a SchemaError if rows repeat ``keys`` (naming the lines)."""
     repeated = frame.duplicated(keys, keep=False)
     if repeated.any():
-        lines = ", ".join(map(str, frame.index[repeated][:5]))
+        lines = describe_rows(repeated, frame.index)
         raise SchemaError([f"duplicated {' + '.join(keys)} on lines {lines}"], str(path))

@@ -43,7 +43,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from studentgym.io.tables import duplicated_error, read_table
 from studentgym.predictors.preprocessing import IQRCapper
-from studentgym.predictors.schema import Column
+from studentgym.predictors.schema import Column, describe_rows
 from studentgym.predictors.segments import name_segments
 from studentgym.recommenders.rules import RuleBasedRecommender
 from studentgym.simulators.cohort import Cohort
@@ -78,7 +78,7 @@ def read_teacher_csv(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
         result = frame["Final_Result"].astype("string").str.strip()
         unknown = result.notna() & ~result.isin(KNOWN_RESULTS)
         if unknown.any():
-            lines = ", ".join(map(str, frame.index[unknown][:5]))
+            lines = describe_rows(unknown, frame.index)
             raise ValueError(
                 f"{path}: Final_Result must be one of {', '.join(KNOWN_RESULTS)}; "
                 f"other values on lines {lines}"
@@ -87,7 +87,7 @@ def read_teacher_csv(path: str | Path) -> tuple[pd.DataFrame, list[str]]:
     for name in PERCENT:
         outside = (frame[name] < 0) | (frame[name] > 100)
         if outside.any():
-            lines = ", ".join(map(str, frame.index[outside][:5]))
+            lines = describe_rows(outside, frame.index)
             repairs.append(
                 f"{name}: {int(outside.sum())} values outside 0-100 clamped (lines {lines})"
             )

@@ -51,7 +51,8 @@ class Column:
     high: float = np.inf
 
 
-def _rows(mask: pd.Series | np.ndarray, index: pd.Index) -> str:
+def describe_rows(mask: pd.Series | np.ndarray, index: pd.Index) -> str:
+    """The index labels where ``mask`` is true, e.g. ``"4, 9, 12 and 3 more"``."""
     rows = list(index[np.asarray(mask)][:MAX_ROWS_SHOWN])
     more = int(np.sum(mask)) - len(rows)
     return ", ".join(map(str, rows)) + (f" and {more} more" if more > 0 else "")
@@ -79,14 +80,14 @@ def check_schema(frame: pd.DataFrame, schema: Mapping[str, Column], what: str = 
         if mistyped.any():
             problems.append(
                 f"column {name!r} must be numeric; non-numeric values in rows "
-                f"{_rows(mistyped, frame.index)}"
+                f"{describe_rows(mistyped, frame.index)}"
             )
         infinite = np.isinf(values.to_numpy(dtype=float))
         out = ((values < column.low) | (values > column.high)).to_numpy() | infinite
         if out.any():
             problems.append(
                 f"column {name!r} must lie in [{column.low:g}, {column.high:g}]; "
-                f"out of range in rows {_rows(out, frame.index)}"
+                f"out of range in rows {describe_rows(out, frame.index)}"
             )
     if problems:
         raise SchemaError(problems, what)
