@@ -64,9 +64,10 @@ def simulation_cohort(tables, seed: int = 0) -> Cohort:
         raise ValueError(f"modules unknown to the generator: {', '.join(unknown)}")
     synthetic = CohortGenerator(config, seed=seed).generate()
     week = min(MATCH_WEEK, n_weeks)
-    scaler = StandardScaler().fit(_match_inputs(synthetic, week))
+    synthetic_inputs = _match_inputs(synthetic, week)
+    scaler = StandardScaler().fit(synthetic_inputs)
     real = scaler.transform(_match_inputs(tables, week))
-    pool_all = scaler.transform(_match_inputs(synthetic, week))
+    pool_all = scaler.transform(synthetic_inputs)
     synthetic_modules = synthetic.students["code_module"].astype(str).to_numpy()
     twin = np.empty(n, dtype=np.int64)
     for module in np.unique(modules):  # one search per module, not per student
