@@ -20,12 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from studentgym.agents.benchmark import Judge
 from studentgym.agents.dqn import load_hyperparams, train_dqn
-from studentgym.agents.evaluation import paired_value, rollout
-from studentgym.agents.policies import NoIntervention
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.setup import default_world
-from studentgym.envs.vector import TutoringVectorEnv
 from studentgym.simulators.student import StudentSimulator
 
 GRID = {
@@ -49,16 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = np.random.default_rng(args.seed).permutation(args.students)
     train, held_out = rows[: args.students // 2], rows[args.students // 2 :]
 
-    def make_eval_env():
-        return TutoringVectorEnv(
-            num_envs=args.eval_students, students=held_out, simulator=simulator
-        )
-
-    baseline = rollout(NoIntervention(), make_eval_env, seed=args.seed + 1)["return"]
-
-    def evaluate(policy):
-        return paired_value(policy, make_eval_env, baseline, seed=args.seed + 1)
-
+    evaluate = Judge(simulator, held_out, args.eval_students, seed=args.seed + 1)
     base_params = load_hyperparams()
     if args.envs:
         base_params["n_envs"] = args.envs
