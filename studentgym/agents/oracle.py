@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from studentgym.agents.policies import decision_weeks
+from studentgym.recommenders.evaluation import course_value
 from studentgym.simulators.interventions import N_ACTIONS
 
 
@@ -50,14 +51,8 @@ class OraclePolicy:
         state = env.state.take(np.tile(rows, N_ACTIONS))
         if n and state.week.min() != state.week.max():
             raise ValueError("action_values needs students in the same course week")
-        gone = np.zeros(len(state.week), dtype=bool)
-        act = np.repeat(np.arange(N_ACTIONS), n)
-        while len(state.week) and state.week[0] < sim.n_weeks:
-            _, _, withdrew, _ = sim.step_batch(state, act, ~gone)
-            gone |= withdrew
-            act = np.zeros_like(act)
-        p_end = sim.ground_truth_success(state) if n else np.zeros(0)
-        values = np.where(gone, -1.0, 2.0 * p_end - 1.0) - self.hour_price * state.hours
+        first = np.repeat(np.arange(N_ACTIONS), n)
+        values = course_value(sim, state, first, self.hour_price)
         return values.reshape(N_ACTIONS, n).T
 
     def act(self, obs: np.ndarray, info: dict) -> np.ndarray:

@@ -85,18 +85,35 @@ def true_benefits(
         keys = snap.keys + np.uint64(draw * 0x9E3779B97F4A7C15 % 2**64)
         start, gone_before = _run_to(simulator, snap.rows, keys, snap.week)
         for action in range(N_ACTIONS):
-            state, gone = start.copy(), gone_before.copy()
-            act = np.full(n, action, dtype=np.int64)
-            while state.week[0] < simulator.n_weeks:
-                _, _, withdrew, _ = simulator.step_batch(state, act)
-                gone |= withdrew
-                act = np.zeros(n, dtype=np.int64)
-            p_end = simulator.ground_truth_success(state)
-            values[draw, action] = (
-                np.where(gone, -1.0, 2.0 * p_end - 1.0) - hour_price * state.hours
+            first = np.full(n, action, dtype=np.int64)
+            values[draw, action] = course_value(
+                simulator, start.copy(), first, hour_price, gone_before
             )
     mean = values.mean(axis=0).T
     return mean - mean[:, [0]]
+
+
+def course_value(
+    simulator: StudentSimulator,
+    state,
+    first_action: np.ndarray,
+    hour_price: float,
+    gone: np.ndarray | None = None,
+) -> np.ndarray:
+    """Ground-truth value of finishing the course: ``first_action`` now, then nothing.
+
+    ``-1`` for a student who withdraws (or already had, per ``gone``), else
+    ``2 P(success | latent path) - 1``; minus ``hour_price`` times the tutor hours.
+    Advances ``state`` (a BatchState of students in one course week) to the end.
+    """
+    gone = np.zeros(len(state.week), dtype=bool) if gone is None else gone.copy()
+    act = np.asarray(first_action, dtype=np.int64)
+    while len(state.week) and state.week[0] < simulator.n_weeks:
+        _, _, withdrew, _ = simulator.step_batch(state, act, ~gone)
+        gone |= withdrew
+        act = np.zeros_like(act)
+    p_end = simulator.ground_truth_success(state)
+    return np.where(gone, -1.0, 2.0 * p_end - 1.0) - hour_price * state.hours
 
 
 def precision_at_k(recommended: np.ndarray, benefits: np.ndarray) -> float:
