@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from studentgym.agents import plots
 from studentgym.agents.benchmark import Judge, split_students, train_qlearning
-from studentgym.agents.dqn import load_hyperparams, train_dqn
+from studentgym.agents.dqn import train_dqn
 from studentgym.agents.evaluation import ACTION_KEYS, summarize
 from studentgym.agents.oracle import OraclePolicy
 from studentgym.agents.policies import (
@@ -211,12 +211,10 @@ def main(argv: list[str] | None = None) -> int:
         curves.append(runs[name].curve.assign(agent=name, steps=np.nan))
         final = runs[name].curve.iloc[-1]
         print(f"      {name}: greedy return vs none {final['value']:+.4f}")
-    hyperparams = load_hyperparams()
     dqn, dqn_curve = train_dqn(
         {"simulator": simulator, "students": train_rows},
         curve_judge,
         total_timesteps=args.dqn_steps,
-        hyperparams=hyperparams,
         seed=args.seed,
         out=out / "dqn",
         progress_bar=sys.stderr.isatty(),
