@@ -274,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
             frequency.rename_axis("policy").reset_index(), out / "action_frequency.csv"
         ),
         plots.plot_learning_curves(learning_curves, out / "learning_curves.png"),
-        plots.plot_policy_comparison(benchmark, "mean_return", out / "policy_comparison.png"),
+        plots.plot_policy_comparison(
+            benchmark, "return_minus_no_intervention", out / "policy_comparison.png"
+        ),
         plots.plot_q_table(agent.q_table_, out / "q_table.png"),
         plots.plot_action_frequency(frequency, out / "recommendation_frequency.png"),
         write_summary(
