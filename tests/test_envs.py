@@ -19,7 +19,13 @@ import studentgym  # noqa: F401  (registers the environments)
 from studentgym.envs.tabular import N_STATES, state_name, tabular_state
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.vector import TutoringVectorEnv
-from studentgym.predictors.features import NUMERIC_FEATURES, weekly_features
+from studentgym.predictors.features import (
+    CATEGORICAL_FEATURES,
+    NUMERIC_FEATURES,
+    weekly_features,
+)
+from studentgym.simulators import dynamics
+from studentgym.simulators.counter_rng import uniforms_scalar
 
 SMALL = {"n_students": 1500}  # a small cached world keeps the tests fast
 ENV_ID = "studentgym/Tutoring-v0"
@@ -262,7 +268,7 @@ def test_simulator_features_match_weekly_features():
         if sim.assessment_due[week]:
             new = state.sub_week_sum.copy()  # submitted this week where it grew
             subs.append((week, new, state.score_last.copy()))
-    X_sim = sim.features_batch(state)
+    X_sim, _ = sim.observe(state)
     cohort = sim.cohort.subset(rows)
     ids = cohort.students["id_student"].to_numpy()
     vle = pd.DataFrame(
@@ -298,6 +304,57 @@ def test_simulator_features_match_weekly_features():
     tables.config = cohort.config
     X_pd = weekly_features(tables, 12)[list(NUMERIC_FEATURES)].to_numpy()
     np.testing.assert_allclose(X_sim, X_pd, rtol=1e-9, atol=1e-9)
+
+
+def test_compiled_success_probability_matches_the_weekly_pipelines():
+    """The step's P(success) is scikit-learn's, for students at different weeks."""
+    sim = TutoringEnv(**SMALL).simulator
+    rows = np.arange(0, 1500, 5)
+    state = sim.start_batch(rows, np.arange(len(rows), dtype=np.uint64) * 31 + 1)
+    for week in range(1, 7):
+        act = np.where(rows % 7 == week, rows % 6, 0)  # some interventions on the way
+        sim.step_batch(state, act, allow_withdrawal=rows % 2 == 0)
+        X, p = sim.observe(state)
+        frame = pd.DataFrame(X, columns=list(NUMERIC_FEATURES))
+        for column in CATEGORICAL_FEATURES:
+            frame[column] = sim.cohort.students[column].to_numpy()[rows]
+        expected = sim.success_model.predict_proba(week + 1, frame)[:, 1]
+        np.testing.assert_allclose(p, expected, rtol=1e-9, atol=1e-12)
+    assert np.isnan(X[:, NUMERIC_FEATURES.index("score_mean")]).any()  # fills were exercised
+
+
+def test_compiled_week_runs_the_dynamics_equations():
+    """The compiled step's engagement, active days and withdrawals are dynamics.py's.
+
+    Also guards against a stale numba cache after an edit of dynamics.py.
+    """
+    sim = TutoringEnv(**SMALL).simulator
+    rows = np.arange(0, 1500, 3)
+    state = sim.start_batch(rows, np.arange(len(rows), dtype=np.uint64) * 7 + 3)
+    before = state.copy()
+    _, _, withdrew, _ = sim.step_batch(state, np.zeros(len(rows), dtype=np.int64))
+    week = int(before.week[0])
+    u = np.array([uniforms_scalar(int(k), week) for k in before.keys])
+    cfg = sim.cohort.config
+    need = state.needs  # no intervention yet: nothing relieved
+    eta = dynamics.engagement(state.motivation, need)
+    np.testing.assert_allclose(state.eta, eta, rtol=1e-12)
+    hazard = dynamics.sigmoid(
+        dynamics.withdrawal_logit(
+            week,
+            state.motivation,
+            state.ability,
+            need,
+            state.credits_z,
+            state.withdrawal_offset,
+            cfg.early_withdrawal_boost,
+            cfg.early_withdrawal_weeks,
+        )
+    )
+    np.testing.assert_array_equal(withdrew, u[:, 13] < hazard)
+    days = (u[:, :7] < dynamics.active_day_probability(eta)[:, None]).sum(axis=1)
+    np.testing.assert_array_equal(state.days_last, np.where(withdrew, 0, days))
+    assert 0 < withdrew.sum() < len(rows) and 0 < days.mean() < 7
 
 
 def test_ground_truth_is_not_trivial():

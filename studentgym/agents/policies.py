@@ -180,7 +180,7 @@ class RuleBasedPolicy:
         deciding = decision_weeks(batch, self.every, self.n_weeks)
         if not deciding.any():
             return np.zeros(len(batch), dtype=np.int64)
-        X = self._env.simulator.features_batch(self._env.state)[deciding]
+        X = self._env.simulator.observe(self._env.state)[0][deciding]
         segments = self.segmenter.predict_names(pd.DataFrame(X, columns=list(NUMERIC_FEATURES)))
         table = self.rules.recommend(batch[deciding, P_SUCCESS], segments.to_numpy())
         return capped(batch, info, deciding, table["intervention_id"].to_numpy(), self.max_repeats)

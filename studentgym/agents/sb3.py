@@ -3,7 +3,7 @@
 SB3 does not take a Gymnasium ``VectorEnv``; it wants its own ``VecEnv`` with
 same-step autoreset and ``infos[i]["terminal_observation"]``. :class:`SB3VecEnv`
 runs a :class:`~studentgym.envs.vector.TutoringVectorEnv` in ``SAME_STEP`` mode
-and translates, so all students still advance in one numpy pass per step.
+and translates, so all students still advance in one compiled pass per step.
 """
 
 from __future__ import annotations

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from gymnasium import spaces
 
+from studentgym.simulators.batch import COLUMNS
 from studentgym.simulators.interventions import N_ACTIONS
-from studentgym.simulators.student import StudentSimulator
+from studentgym.simulators.student import BatchState, StudentSimulator
 
 LOG_CLICKS_MAX = 12.0  # log(1 + 160,000) clicks: far above any week in OULAD
 OBSERVATION_NAMES = (
@@ -50,74 +52,63 @@ def observation_space(n_weeks: int, n_assessments: int) -> spaces.Box:
 
 
 class ObservationBuilder:
-    """Turns simulator state and features into observations (one student or a batch)."""
+    """Turns simulator state and features into observations, for one student or many."""
 
-    def __init__(self, simulator: StudentSimulator, space: spaces.Box) -> None:
+    def __init__(self, simulator: StudentSimulator) -> None:
         names = simulator.success_model.feature_names
-        self._i = {
-            name: names.index(name)
-            for name in (
-                "clicks_last_week",
-                "active_days_last_week",
-                "clicks_per_week",
-                "active_day_share",
-                "inactivity_streak",
-                "score_last",
-                "score_mean",
-                "submissions_missed",
-                "week_fraction",
-            )
-        }
-        self._order = tuple(self._i.values())
+        self._columns = np.array([names.index(name) for name in _FEATURE_COLUMNS])
         self.budget = simulator.budget_hours
         self.static = simulator.static_obs
-        self.low, self.high = space.low, space.high
-        self._static_lists = self.static.tolist()
+        self._doses, self._hours = COLUMNS["doses"][0], COLUMNS["hours"][0]
 
-    def scalar(self, x: list[float], s, p: float) -> np.ndarray:
-        (
-            clicks_last,
-            days_last,
-            clicks_week,
-            share,
-            streak,
-            score_last,
-            score_mean,
-            missed,
-            week,
-        ) = (x[j] for j in self._order)
-        # every entry is within its bounds by construction except the log-clicks
-        values = [
-            min(math.log1p(clicks_last), LOG_CLICKS_MAX),
-            days_last,
-            min(math.log1p(clicks_week), LOG_CLICKS_MAX),
-            share,
-            streak,
-            0.0 if score_last != score_last else score_last / 100.0,
-            0.0 if score_mean != score_mean else score_mean / 100.0,
-            missed,
-            week,
-            *s.doses[1:],
-            s.hours / self.budget if self.budget > 0 else 0.0,
+    def __call__(self, X: np.ndarray, s: BatchState, p: np.ndarray) -> np.ndarray:
+        """``(n, 20)`` float32 observations of the students of ``s``."""
+        obs = np.empty((len(X), len(OBSERVATION_NAMES)), dtype=np.float32)
+        _observations(
+            X,
+            self._columns,
+            s.values,
+            s.row,
+            self._doses,
+            self._hours,
+            self.static,
+            self.budget,
             p,
-            *self._static_lists[s.row],
-        ]
-        return np.array(values, dtype=np.float32)
-
-    def batch(self, X: np.ndarray, s, p: np.ndarray) -> np.ndarray:
-        i = self._i
-        obs = np.empty((len(X), len(self.low)), dtype=np.float32)
-        obs[:, 0] = np.minimum(np.log1p(X[:, i["clicks_last_week"]]), LOG_CLICKS_MAX)
-        obs[:, 1] = X[:, i["active_days_last_week"]]
-        obs[:, 2] = np.minimum(np.log1p(X[:, i["clicks_per_week"]]), LOG_CLICKS_MAX)
-        obs[:, 3] = X[:, i["active_day_share"]]
-        obs[:, 4] = X[:, i["inactivity_streak"]]
-        obs[:, 5] = np.nan_to_num(X[:, i["score_last"]] / 100.0)
-        obs[:, 6] = np.nan_to_num(X[:, i["score_mean"]] / 100.0)
-        obs[:, 7] = X[:, i["submissions_missed"]]
-        obs[:, 8] = X[:, i["week_fraction"]]
-        obs[:, 9:14] = s.doses[:, 1:]
-        obs[:, 14] = s.hours / self.budget if self.budget > 0 else 0.0
-        obs[:, 15] = p
-        obs[:, 16:] = self.static[s.row]
+            obs,
+        )
         return obs
+
+
+_FEATURE_COLUMNS = (  # the features observations 0-8 come from, in order
+    "clicks_last_week",
+    "active_days_last_week",
+    "clicks_per_week",
+    "active_day_share",
+    "inactivity_streak",
+    "score_last",
+    "score_mean",
+    "submissions_missed",
+    "week_fraction",
+)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _observations(X, columns, values, rows, doses, hours, static, budget, p, out) -> None:
+    # doses, hours: columns of the simulator's state values (passed, not imported, so
+    # that numba's cache never holds a stale layout)
+    # every entry is within its bounds by construction except the log-clicks
+    for i in range(len(X)):
+        o = out[i]
+        for j in range(len(columns)):
+            o[j] = X[i, columns[j]]
+        o[0] = min(math.log1p(X[i, columns[0]]), LOG_CLICKS_MAX)
+        o[2] = min(math.log1p(X[i, columns[2]]), LOG_CLICKS_MAX)
+        for j in (5, 6):  # scores / 100, 0 if none yet
+            score = X[i, columns[j]]
+            o[j] = 0.0 if score != score else score / 100.0
+        for action in range(1, N_ACTIONS):
+            o[8 + action] = values[i, doses + action]
+        o[14] = values[i, hours] / budget if budget > 0 else 0.0
+        o[15] = p[i]
+        for j in range(static.shape[1]):
+            o[16 + j] = static[rows[i], j]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import gymnasium as gym
+import numpy as np
 from gymnasium import spaces
 
 from studentgym.envs.observation import ObservationBuilder, observation_space
@@ -126,7 +127,7 @@ class TutoringEnv(gym.Env):
     ## Vectorized environment
 
     ``TutoringVectorEnv`` (``gym.make_vec(..., vectorization_mode="vector_entry_point")``)
-    steps N students in one numpy pass, with identical trajectories to N single envs
+    steps N students in one compiled pass, with identical trajectories to N single envs
     seeded ``seed, seed + 1, ...``.
 
     ## Version History
@@ -167,7 +168,7 @@ class TutoringEnv(gym.Env):
         self.n_weeks = self.simulator.n_weeks
         self.action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = observation_space(self.n_weeks, self.simulator.n_assessments)
-        self._obs = ObservationBuilder(self.simulator, self.observation_space)
+        self._obs = ObservationBuilder(self.simulator)
         self._ids = self.simulator.cohort.students["id_student"].tolist()
         self.render_mode = render_mode
         self._state = None
@@ -176,6 +177,8 @@ class TutoringEnv(gym.Env):
         self._done = True
         self._last = ""
         self._mask_hours = None
+        self._action = np.zeros(1, dtype=np.int64)
+        self._allow = np.ones(1, dtype=bool)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
@@ -186,34 +189,36 @@ class TutoringEnv(gym.Env):
         key, u = episode_scalar(self._base_key, self._episode)
         row = int(self.pool[int(u * len(self.pool))])
         sim = self.simulator
-        self._state = s = sim.start_scalar(row, key)
-        x = sim.features_scalar(s)
-        self._p = sim.success_probability_scalar(s, x)
+        self._state = s = sim.start_batch(np.array([row]), np.array([key], dtype=np.uint64))
+        X, p = sim.observe(s)
+        self._p = float(p[0])
         self._done = False
         self._last = "start"
-        obs = self._obs.scalar(x, s, self._p)
+        obs = self._obs(X, s, p)[0]
         return obs, self._info(delivered=False, rewards=None, result=None)
 
     def step(self, action):
         if self._done:
             raise RuntimeError("the episode has ended: call reset() before step()")
-        action = _check_action(action)
+        self._action[0] = action = _check_action(action)
         sim, s, params = self.simulator, self._state, self.params
-        delivered, cost, withdrew, u_outcome = sim.step_scalar(s, action)
-        cost_reward = -params.hour_price * cost
+        delivered, cost, withdrew, u_outcome = sim.step_batch(s, self._action, self._allow)
+        delivered, withdrew = bool(delivered[0]), bool(withdrew[0])
+        cost_reward = -params.hour_price * float(cost[0])
         result, p_final = None, 0.0
-        x = sim.features_scalar(s)
+        X, p = sim.observe(s)
         if withdrew:
             result, p_next = RESULT_WITHDRAWN, 0.0
+            p[0] = 0.0
         else:
-            p_next = sim.success_probability_scalar(s, x)
-            if s.week >= self.n_weeks:
+            p_next = float(p[0])
+            if int(s.week[0]) >= self.n_weeks:
                 p_final = (
                     p_next
                     if params.outcome_model == "classifier"
-                    else float(sim.ground_truth_success(s))
+                    else float(sim.ground_truth_success(s)[0])
                 )
-                result = RESULT_PASS if u_outcome < p_final else RESULT_FAIL
+                result = RESULT_PASS if u_outcome[0] < p_final else RESULT_FAIL
         terminated = result is not None
         outcome = 0.0 if result is None else (1.0 if result == RESULT_PASS else -1.0)
         if terminated and params.outcome_reward == "expected":
@@ -225,14 +230,14 @@ class TutoringEnv(gym.Env):
         self._p = p_next
         self._done = terminated
         self._last = CATALOGUE[action].name + ("" if delivered or action == 0 else " (refused)")
-        obs = self._obs.scalar(x, s, p_next)
+        obs = self._obs(X, s, p)[0]
         rewards = {"outcome": outcome, "cost": cost_reward, "shaping": shaping}
         reward = float(outcome + cost_reward + shaping)
         return obs, reward, terminated, False, self._info(delivered, rewards, result)
 
     def _info(self, delivered: bool, rewards: dict | None, result: str | None) -> dict:
         s = self._state
-        hours = s.hours
+        hours = float(s.hours[0])
         if hours != self._mask_hours:  # the mask changes only when hours are spent
             self._mask_hours = hours
             self._mask = self.simulator.action_mask(hours)
@@ -240,9 +245,9 @@ class TutoringEnv(gym.Env):
             "p_success": self._p,
             "cost_hours": hours,
             "final_result": result,
-            "student_id": self._ids[s.row],
-            "week": s.week,
-            "delivered": bool(delivered),
+            "student_id": self._ids[int(s.row[0])],
+            "week": int(s.week[0]),
+            "delivered": delivered,
             "action_mask": self._mask.copy(),
             "rewards": rewards or {"outcome": 0.0, "cost": 0.0, "shaping": 0.0},
         }
@@ -251,12 +256,13 @@ class TutoringEnv(gym.Env):
         if self.render_mode != "ansi" or self._state is None:
             return None
         s = self._state
-        score = "-" if s.score_last != s.score_last else f"{s.score_last:.0f}"
+        score, clicks, days = s.score_last[0], s.clicks_last[0], s.days_last[0]
+        score = "-" if score != score else f"{score:.0f}"
         return (
-            f"week {s.week:2d}/{self.n_weeks} | student {self._ids[s.row]} | "
-            f"P(success) {self._p:.2f} | clicks {s.clicks_last:5.0f} ({s.days_last:.0f} days)"
-            f" | last score {score:>3} | tutor hours {s.hours:4.2f}/{self.params.budget_hours:g}"
-            f" | {self._last}"
+            f"week {int(s.week[0]):2d}/{self.n_weeks} | student {self._ids[int(s.row[0])]} | "
+            f"P(success) {self._p:.2f} | clicks {clicks:5.0f} ({days:.0f} days)"
+            f" | last score {score:>3} | tutor hours {float(s.hours[0]):4.2f}/"
+            f"{self.params.budget_hours:g} | {self._last}"
         )
 
 

@@ -1,4 +1,4 @@
-"""TutoringVectorEnv: N students stepped in one numpy pass, a native Gymnasium VectorEnv."""
+"""TutoringVectorEnv: N students stepped in one compiled pass, a native Gymnasium VectorEnv."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ class TutoringVectorEnv(VectorEnv):
     """``num_envs`` students of :class:`~studentgym.envs.tutoring.TutoringEnv` at once.
 
     Same spaces (batched), rewards, termination and arguments as ``TutoringEnv``.
-    All students advance in one vectorised simulator call per step, and the
-    success classifier scores the whole batch in one compiled pass. Autoreset
+    All students advance in one compiled simulator call per step, and one more
+    computes their features and the success classifier's score. Autoreset
     follows Gymnasium's default (``AutoresetMode.NEXT_STEP``): the step after a
     student's episode ends returns the next student's first observation, reward 0,
     and ignores that slot's action.
@@ -97,7 +97,7 @@ class TutoringVectorEnv(VectorEnv):
             self.n_weeks, self.simulator.n_assessments
         )
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self._obs = ObservationBuilder(self.simulator, self.single_observation_space)
+        self._obs = ObservationBuilder(self.simulator)
         self._ids = self.simulator.cohort.students["id_student"].to_numpy()
         self._state = None
         self._bases = np.zeros(self.num_envs, dtype=np.uint64)
@@ -128,9 +128,8 @@ class TutoringVectorEnv(VectorEnv):
         )
         self._autoreset[:] = False
         self._steps[:] = 0
-        X = self.simulator.features_batch(self._state)
-        self._p = self.simulator.success_probability_batch(self._state, X)
-        obs = self._obs.batch(X, self._state, self._p)
+        X, self._p = self.simulator.observe(self._state)
+        obs = self._obs(X, self._state, self._p)
         zeros = np.zeros(self.num_envs)
         return obs, self._info(
             np.zeros(self.num_envs, dtype=bool),
@@ -170,8 +169,8 @@ class TutoringVectorEnv(VectorEnv):
             actions = np.where(resetting, 0, actions)
         # restarting slots run their week 0 in the same pass (no action, no withdrawal)
         delivered, cost, withdrew, u_outcome = sim.step_batch(s, actions, ~resetting)
-        X = sim.features_batch(s)
-        p_next = np.where(withdrew, 0.0, sim.success_probability_batch(s, X))
+        X, p_next = sim.observe(s)
+        p_next[withdrew] = 0.0
         completed = ~withdrew & (s.week >= self.n_weeks)
         p_final = p_next if params.outcome_model == "classifier" else sim.ground_truth_success(s)
         passed = completed & (u_outcome < p_final)
@@ -192,7 +191,7 @@ class TutoringVectorEnv(VectorEnv):
         self._p = p_next
         shaping[resetting] = 0.0
         reward = outcome + cost_reward + shaping
-        obs = self._obs.batch(X, s, self._p)
+        obs = self._obs(X, s, self._p)
         info = self._info(delivered, outcome, cost_reward, shaping, result)
         ended = terminated | truncated
         if self.autoreset_mode == AutoresetMode.SAME_STEP:
@@ -201,11 +200,9 @@ class TutoringVectorEnv(VectorEnv):
                 info["final_info"], info["_final_info"] = dict(info), ended
                 fresh = sim.start_batch(*self._next_episodes(ended))
                 s.put(ended, fresh)
-                X_fresh = sim.features_batch(fresh)
-                self._p[ended] = sim.success_probability_batch(fresh, X_fresh)
-                X[ended] = X_fresh
+                X[ended], self._p[ended] = sim.observe(fresh)
                 self._steps[ended] = 0
-                obs = self._obs.batch(X, s, self._p)
+                obs = self._obs(X, s, self._p)
         else:
             self._autoreset = ended
         return obs, reward, terminated, truncated, info

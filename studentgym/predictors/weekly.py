@@ -3,9 +3,9 @@
 The tutoring env asks "P(success | what is seen after w weeks)" for every student
 at every week. :class:`WeeklySuccessModel` fits one logistic regression per week
 on the cohort's features up to that week (the weights of clicks and scores
-change as the course goes on) and compiles them into stacked numpy arrays, so a
-batch of students at different weeks is scored in one vectorised pass, and one
-student in a few microseconds.
+change as the course goes on) and compiles them into stacked numpy arrays, which
+the simulator's compiled step (``simulators.batch.observe``) scores students with,
+one or thousands at different weeks, without scikit-learn's per-call overhead.
 
 Unlike the zoo's class-balanced model, these are fitted without class weights:
 the simulator draws outcomes from their probabilities, which must be calibrated.
@@ -77,36 +77,7 @@ class WeeklySuccessModel:
             centring = float(np.sum(compiled.coef * compiled.mean / compiled.scale))
             self.offset_[w] = compiled.categorical_logit(X) - centring
         self.n_weeks_ = n_weeks
-        # (week, part, feature): np.take on the week axis copies whole contiguous blocks,
-        # several times faster than fancy indexing the week out of four arrays
-        self._by_week = np.stack([self.low_, self.high_, self.fill_, self.slope_], axis=1)
-        self._nan_columns = [NUMERIC_FEATURES.index(c) for c in PERCENT_FEATURES]
-        self._rows_as_lists = [
-            (lo.tolist(), hi.tolist(), fill.tolist(), slope.tolist())
-            for lo, hi, fill, slope in zip(
-                self.low_, self.high_, self.fill_, self.slope_, strict=True
-            )
-        ]
         return self
-
-    def logit_batch(self, weeks: np.ndarray, rows: np.ndarray, X: np.ndarray) -> np.ndarray:
-        """Log-odds for students at cohort positions ``rows`` after ``weeks`` weeks."""
-        low, high, fill, slope = np.moveaxis(np.take(self._by_week, weeks, axis=0), 1, 0)
-        x = np.minimum(np.maximum(X, low), high)  # NaN propagates through both
-        for j in self._nan_columns:  # only scores can be missing
-            missing = np.isnan(x[:, j])
-            x[missing, j] = fill[missing, j]
-        return self.offset_[weeks, rows] + np.einsum("ij,ij->i", x, slope)
-
-    def logit_scalar(self, week: int, row: int, x: list[float]) -> float:
-        """The same for one student, in plain Python (no numpy call overhead)."""
-        low, high, fill, slope = self._rows_as_lists[week]
-        total = float(self.offset_[week, row])
-        for value, lo, hi, f, b in zip(x, low, high, fill, slope, strict=True):
-            total += b * (
-                f if value != value else (lo if value < lo else hi if value > hi else value)
-            )
-        return total
 
     def predict_proba(self, week: int, X) -> np.ndarray:
         """scikit-learn's probabilities of the week's pipeline (for checks and reports)."""

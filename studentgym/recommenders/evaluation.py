@@ -59,8 +59,7 @@ def snapshot(simulator: StudentSimulator, rows, week: int = 8, seed: int = 0) ->
     rows = np.asarray(rows, dtype=np.int64)
     keys = np.random.default_rng(seed).integers(0, 2**63, len(rows), dtype=np.uint64)
     state, gone = _run_to(simulator, rows, keys, week)
-    X = simulator.features_batch(state)
-    p = simulator.success_probability_batch(state, X)
+    X, p = simulator.observe(state)
     students = simulator.cohort.students.iloc[rows]
     features = pd.DataFrame(X, columns=list(NUMERIC_FEATURES), index=rows)
     for column in CATEGORICAL_FEATURES:

@@ -1,9 +1,11 @@
 """The ground-truth student model: weekly behaviour, withdrawal and the final result.
 
 All functions are vectorised: every argument is a numpy array over students (or
-broadcasts against one), so the cohort generator and the tutoring environment
-share one set of equations. Latent quantities are on a standard-normal scale;
-needs are in [0, 1] and enter centred at 0.5.
+broadcasts against one). The cohort generator calls them on arrays; the tutoring
+env's compiled step (:mod:`~studentgym.simulators.batch`) calls them on one
+student's floats (``register_jitable``), so both share one set of equations.
+Latent quantities are on a standard-normal scale; needs are in [0, 1] and enter
+centred at 0.5.
 
 Equations, for student *i* in course week *t* (0-based), with
 ``c(n) = n - 0.5`` the centred need and ``sigma(x) = 1 / (1 + exp(-x))``:
@@ -31,9 +33,8 @@ pulls), and demographics act only through the latent traits (see ``latent.py``).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+from numba.extending import register_jitable
 
 from studentgym.simulators.config import TOPICS
 
@@ -47,22 +48,19 @@ SCORE_NOISE_SD = 12.0
 """Standard deviation of an assessment score around its mean, in score points."""
 
 
-def _exp(x):
-    # math.exp on a Python float is ~20x faster than a numpy call: the single env
-    # runs these equations on floats, the vector env and the generator on arrays
-    return math.exp(x) if isinstance(x, float) else np.exp(x)
-
-
+@register_jitable
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function, elementwise (a float for a float)."""
-    return 1.0 / (1.0 + _exp(-x))
+    return 1.0 / (1.0 + np.exp(-x))
 
 
+@register_jitable
 def _centred(needs, topic: int):
-    # needs: an array (..., 5), or a sequence of five floats for one student
-    return (needs[..., topic] if isinstance(needs, np.ndarray) else needs[topic]) - 0.5
+    # needs: an array (..., 5); one student's (5,) gives a float
+    return needs[..., topic] - 0.5
 
 
+@register_jitable
 def engagement(motivation: np.ndarray, needs: np.ndarray) -> np.ndarray:
     """Weekly engagement propensity ``eta`` (latent units) from motivation and needs.
 
@@ -78,14 +76,16 @@ def engagement(motivation: np.ndarray, needs: np.ndarray) -> np.ndarray:
     )
 
 
+@register_jitable
 def active_day_probability(eta: np.ndarray) -> np.ndarray:
     """Probability that a given day of the week has VLE activity."""
     return sigmoid(-0.75 + eta)
 
 
+@register_jitable
 def expected_clicks_per_active_day(eta: np.ndarray, click_scale: np.ndarray) -> np.ndarray:
     """Median clicks on an active day (before the weekly Gamma burst)."""
-    return _exp(CLICKS_PER_ACTIVE_DAY_LOG + 0.25 * eta + click_scale)
+    return np.exp(CLICKS_PER_ACTIVE_DAY_LOG + 0.25 * eta + click_scale)
 
 
 def sample_activity(
@@ -103,6 +103,7 @@ def sample_activity(
     return days, clicks
 
 
+@register_jitable
 def withdrawal_logit(
     week: np.ndarray | int,
     motivation: np.ndarray,
@@ -116,7 +117,7 @@ def withdrawal_logit(
     """Logit of the probability of withdrawing in course week ``week`` (0-based)."""
     return (
         module_offset
-        + early_boost * _exp(-week / early_weeks)
+        + early_boost * np.exp(-week / early_weeks)
         - 0.8 * motivation
         - 0.3 * ability
         + 1.0 * _centred(needs, SUPPORT_NEED)
@@ -125,11 +126,13 @@ def withdrawal_logit(
     )
 
 
+@register_jitable
 def submission_probability(eta: np.ndarray, needs: np.ndarray) -> np.ndarray:
     """Probability that a scheduled assessment is submitted."""
     return sigmoid(2.2 + eta - 1.5 * _centred(needs, STUDY_HABITS))
 
 
+@register_jitable
 def expected_score(ability: np.ndarray, motivation: np.ndarray, needs: np.ndarray) -> np.ndarray:
     """Mean assessment score (0-100 points) before noise and clipping."""
     return (
@@ -149,6 +152,7 @@ def sample_scores(
     return np.clip(np.rint(mean + SCORE_NOISE_SD * rng.standard_normal(np.shape(mean))), 0, 100)
 
 
+@register_jitable
 def performance(ability: np.ndarray, mean_motivation: np.ndarray, needs: np.ndarray) -> np.ndarray:
     """Course performance ``z`` of a completer (latent units; higher is better)."""
     return (
