@@ -11,8 +11,9 @@ same functions the cohort generator runs on numpy arrays.
 
 Compiled code is cached next to this file (numba ``cache=True``), so only the
 first process pays the compilation (about 3 s). Numba checks only this file for
-changes: after editing ``dynamics.py``, delete ``__pycache__`` here (the test
-``test_compiled_week_runs_the_dynamics_equations`` fails on a stale cache).
+changes: after editing ``dynamics.py`` or ``counter_rng.py``, delete
+``__pycache__`` here (``tests/test_envs.py::test_compiled_week_runs_the_dynamics_equations``
+and ``tests/test_counter_rng.py`` fail on a stale cache).
 
 :class:`BatchState` columns (``values``, float64), one row per student:
 
@@ -232,6 +233,7 @@ def _field(start: int, width: int) -> property:
 
 for _name, (_start, _width) in COLUMNS.items():
     setattr(BatchState, _name, _field(_start, _width))
+del _name, _start, _width
 
 
 def pack_constants(response, config, cost_hours, budget_limit: float) -> np.ndarray:
