@@ -64,7 +64,7 @@ OULAD_FINAL_RESULT = {"Pass": 0.3793, "Withdrawn": 0.3116, "Fail": 0.2164, "Dist
 DEFAULTS = {  # (default run, --quick)
     "students": (CohortConfig.n_students, 5_000),
     "episodes": (300_000, 10_000),
-    "dqn_steps": (150_000, 10_000),
+    "dqn_steps": (600_000, 10_000),
     "eval_students": (4_000, 600),
 }
 BASELINE = "recommender"
@@ -82,7 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--episodes", type=int, help="Q-learning episodes (default 300,000; 10,000 with --quick)"
     )
     parser.add_argument(
-        "--dqn-steps", type=int, help="DQN environment steps (default 150,000; 10,000 --quick)"
+        "--dqn-steps", type=int, help="DQN environment steps (default 600,000; 10,000 --quick)"
     )
     parser.add_argument(
         "--eval-students",
