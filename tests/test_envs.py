@@ -357,6 +357,21 @@ def test_compiled_week_runs_the_dynamics_equations():
     assert 0 < withdrew.sum() < len(rows) and 0 < days.mean() < 7
 
 
+def test_simulator_rejects_bad_steps_without_moving_anyone():
+    sim = TutoringEnv(**SMALL).simulator
+    state = sim.start_batch(np.arange(3), np.arange(3, dtype=np.uint64))
+    before = state.copy()
+    for bad in ([0, 7, 0], [-1, 0, 0]):
+        with pytest.raises(ValueError, match="actions must lie"):
+            sim.step_batch(state, np.array(bad))
+    np.testing.assert_array_equal(state.values, before.values)
+    np.testing.assert_array_equal(state.ints, before.ints)
+    for _ in range(sim.n_weeks - 1):
+        sim.step_batch(state, np.zeros(3, dtype=np.int64), allow_withdrawal=False)
+    with pytest.raises(ValueError, match="past the end of the course"):
+        sim.step_batch(state, np.zeros(3, dtype=np.int64))
+
+
 def test_ground_truth_is_not_trivial():
     """Some fixed policy beats doing nothing, and the best intervention differs by group."""
     n = 1500

@@ -150,7 +150,9 @@ def test_tune_dqn_smoke(tmp_path, run_script):
     )
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out)
-    assert len(table) == 4 and {"learning_rate", "return_vs_none", "ci_low"} <= set(table.columns)
+    assert len(table) == 6 and {"n_steps", "learning_rate", "return_vs_none", "ci_low"} <= set(
+        table.columns
+    )
     assert (table["ci_low"] <= table["return_vs_none"]).all()
 
 

@@ -294,9 +294,20 @@ def step_week(
 
     Writes whether each intervention was delivered, its cost in tutor hours (0 if
     not delivered), whether the student withdrew, and the uniform that decides the
-    final result if this was the last week. The response equations are in
+    final result if this was the last week.
+
+    Raises:
+        ValueError: for an action outside ``[0, 6)`` or a student whose course has
+            ended; the state is left unchanged. The response equations are in
     :mod:`~studentgym.simulators.student`'s docstring.
     """
+    # checked before any student moves (numba does not check bounds): a bad call
+    # raises and leaves the state as it was
+    for i in range(len(ints)):
+        if actions[i] < 0 or actions[i] >= N_ACTIONS:
+            raise ValueError("actions must lie in [0, 6)")
+        if ints[i, _WEEK] >= len(assessment_due) - 1:  # weeks 0 .. n_weeks - 1
+            raise ValueError("a student was stepped past the end of the course")
     c = constants
     u = np.empty(N_UNIFORMS)
     need = np.empty(N_TOPICS)
