@@ -44,9 +44,9 @@ import numpy as np
 from studentgym.simulators import dynamics
 from studentgym.simulators.config import TOPICS
 from studentgym.simulators.counter_rng import GOLDEN, M1, M2, N_UNIFORMS, TO_UNIT
+from studentgym.simulators.interventions import N_ACTIONS
 
 N_TOPICS = len(TOPICS)
-N_ACTIONS = N_TOPICS + 1
 _FLOAT_FIELDS = (  # (name, width), in column order
     ("ability", 1),
     ("click_scale", 1),
