@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 
 from studentgym.agents import plots
 from studentgym.agents.benchmark import Judge, split_students, train_qlearning
-from studentgym.agents.dqn import train_dqn
+from studentgym.agents.dqn import load_hyperparams, train_dqn
 from studentgym.agents.evaluation import ACTION_KEYS, summarize
 from studentgym.agents.oracle import OraclePolicy
 from studentgym.agents.policies import (
@@ -64,7 +64,7 @@ OULAD_FINAL_RESULT = {"Pass": 0.3793, "Withdrawn": 0.3116, "Fail": 0.2164, "Dist
 DEFAULTS = {  # (default run, --quick)
     "students": (CohortConfig.n_students, 5_000),
     "episodes": (300_000, 10_000),
-    "dqn_steps": (600_000, 10_000),
+    "dqn_steps": (int(load_hyperparams()["n_timesteps"]), 10_000),
     "eval_students": (4_000, 600),
 }
 BASELINE = "recommender"
@@ -82,7 +82,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--episodes", type=int, help="Q-learning episodes (default 300,000; 10,000 with --quick)"
     )
     parser.add_argument(
-        "--dqn-steps", type=int, help="DQN environment steps (default 600,000; 10,000 --quick)"
+        "--dqn-steps",
+        type=int,
+        help="DQN environment steps (default: n_timesteps of studentgym/hyperparams/dqn.yml; "
+        "10,000 --quick)",
     )
     parser.add_argument(
         "--eval-students",
@@ -286,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             sample_efficiency,
             args.outcome_model,
             BASELINE,
-            vars(args),
+            {**vars(args), "dqn_models": len(dqn.models), "dqn_action_margin": dqn.margin},
         ),
     ]
     columns = ["policy", "success_rate", "mean_return", "mean_return_ci_low"]

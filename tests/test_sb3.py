@@ -70,7 +70,9 @@ def test_adapter_gives_sb3_terminal_observations_and_dqn_trains():
 
 def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
     params = load_hyperparams()
-    assert params["target_update_interval"] < 10_000  # not SB3's Atari default
+    # gradient steps between target updates: 125, not the ~2,500 of SB3's Atari default
+    updates = params["target_update_interval"] // params["n_envs"] * params["gradient_steps"]
+    assert updates < 1_000
     assert params["env_kwargs"]["shaping"] > 0
     with pytest.raises(KeyError, match="no DQN hyperparameters"):
         load_hyperparams("CartPole-v1")
@@ -86,7 +88,7 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
         calls.append(1)
         return float(len(calls)), 0.0, 2.0 * len(calls)
 
-    small = {**params, "n_envs": 4, "learning_starts": 100, "buffer_size": 2_000}
+    small = {**params, "n_envs": 4, "learning_starts": 100, "buffer_size": 2_000, "n_models": 2}
     policy, curve = train_dqn(
         {"simulator": sim},
         judge,
@@ -95,14 +97,55 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
         eval_points=4,
         out=tmp_path,
     )
-    assert curve["steps"].tolist() == [0, 200, 400, 600, 800]
-    assert curve["value"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
-    assert isinstance(policy, GreedyDQN) and policy.normalizer is not None
-    for name in ("dqn.zip", "monitor.csv", "vecnormalize.pkl"):
-        assert (tmp_path / name).stat().st_size > 0, name
-    reloaded = DQN.load(tmp_path / "dqn.zip")
-    obs = policy.normalizer.normalize_obs(np.zeros((3, 20), dtype=np.float32))
-    np.testing.assert_array_equal(
-        reloaded.predict(obs, deterministic=True)[0],
-        policy.model.predict(obs, deterministic=True)[0],
-    )
+    # the second model's points judge the ensemble; steps count both models'
+    assert curve["steps"].tolist() == [0, 200, 400, 600, 800, 1000, 1200, 1400, 1600]
+    assert curve["value"].tolist() == [float(v) for v in range(1, 10)]
+    assert curve["episodes"].is_monotonic_increasing
+    assert isinstance(policy, GreedyDQN) and len(policy.models) == 2
+    assert policy.margin == params["action_margin"]
+    for seed, model, normalizer in zip((0, 1), policy.models, policy.normalizers, strict=True):
+        assert normalizer is not None
+        for name in ("dqn.zip", "monitor.csv", "vecnormalize.pkl"):
+            assert (tmp_path / f"seed_{seed}" / name).stat().st_size > 0, name
+        reloaded = DQN.load(tmp_path / f"seed_{seed}" / "dqn.zip")
+        obs = normalizer.normalize_obs(np.zeros((3, 20), dtype=np.float32))
+        np.testing.assert_array_equal(
+            reloaded.predict(obs, deterministic=True)[0],
+            model.predict(obs, deterministic=True)[0],
+        )
+    with pytest.raises(ValueError, match="n_models must be >= 1"):
+        train_dqn({"simulator": sim}, judge, 800, {**small, "n_models": 0})
+
+
+def test_greedy_dqn_intervenes_only_with_a_lead_over_doing_nothing():
+    env = SB3VecEnv(64, **SMALL)
+    env.seed(3)
+    obs = env.reset()
+    model = DQN("MlpPolicy", env, learning_starts=10**9, seed=0)  # untrained: arbitrary values
+    plain = GreedyDQN(model)
+    q = plain.q_values(obs)
+    assert q.shape == (64, 6)
+    np.testing.assert_array_equal(plain.act(obs, {}), model.predict(obs, deterministic=True)[0])
+    lead = q.max(axis=1) - q[:, 0]
+    margin = float(np.median(lead[lead > 0]))
+    actions = GreedyDQN(model, margin=margin).act(obs, {})
+    strong = lead > margin
+    assert 0 < strong.sum() < (lead > 0).sum()
+    np.testing.assert_array_equal(actions[strong], q[strong].argmax(axis=1))
+    assert (actions[~strong] == 0).all()
+    with pytest.raises(ValueError, match="margin must be >= 0"):
+        GreedyDQN(model, margin=-0.01)
+
+
+def test_greedy_dqn_ensemble_averages_the_models_q_values():
+    env = SB3VecEnv(16, **SMALL)
+    env.seed(0)
+    obs = env.reset()
+    models = [DQN("MlpPolicy", env, learning_starts=10**9, seed=s) for s in (0, 1)]
+    q0, q1 = (GreedyDQN(m).q_values(obs) for m in models)
+    assert not np.allclose(q0, q1)
+    np.testing.assert_allclose(GreedyDQN(models).q_values(obs), (q0 + q1) / 2, rtol=1e-6)
+    with pytest.raises(ValueError, match="1 normalizers for 2 models"):
+        GreedyDQN(models, [None])
+    with pytest.raises(ValueError, match="at least one model"):
+        GreedyDQN([])

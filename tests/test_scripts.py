@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from studentgym.agents.dqn import load_hyperparams
 from studentgym.atomic import atomic_path, atomic_write_csv
 
 
@@ -59,7 +60,7 @@ def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script)
         "q_table.png",
         "recommendation_frequency.png",
         "feature_importance.png",
-        "dqn/dqn.zip",
+        *(f"dqn/seed_{k}/dqn.zip" for k in range(load_hyperparams()["n_models"])),
     ):
         assert (first / name).stat().st_size > 0, name
     benchmark = pd.read_csv(first / "policy_benchmark.csv")
@@ -71,6 +72,9 @@ def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script)
     assert len(robust) == 2 * len(benchmark)
     summary = (first / "summary.md").read_text()
     assert "Best deployable policy" in summary and "What the priors did" in summary
+    params = load_hyperparams()
+    assert f"dqn_models={params['n_models']}" in summary
+    assert f"dqn_action_margin={params['action_margin']}" in summary
     q = pd.read_csv(first / "Q_table.csv", index_col="state")
     assert q.shape == (108, 6) and q.index[0] == "high risk / inactive / early / none given"
     assert not list(first.glob(".*.tmp"))

@@ -6,18 +6,21 @@ in the YAML's comments). Training runs on the native vector env through
 :class:`~studentgym.agents.sb3.SB3VecEnv`, wrapped in SB3's ``VecMonitor``
 (episode returns and lengths, written to ``monitor.csv``), with
 :class:`GreedyEvalCallback` evaluating the greedy policy on held-out students
-every so many steps, the same way the tabular agent is evaluated.
+every so many steps, the same way the tabular agent is evaluated. The YAML's
+``action_margin`` makes the deployed policy conservative (see :class:`GreedyDQN`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import torch as th
 import yaml
 from stable_baselines3 import DQN
 from stable_baselines3.common.callbacks import BaseCallback
@@ -27,7 +30,15 @@ from studentgym.agents.sb3 import SB3VecEnv
 from studentgym.atomic import atomic_path
 
 ENV_ID = "studentgym/Tutoring-v0"
-NOT_DQN_ARGUMENTS = ("n_envs", "n_timesteps", "policy", "env_kwargs", "normalize")
+NOT_DQN_ARGUMENTS = (
+    "n_envs",
+    "n_timesteps",
+    "policy",
+    "env_kwargs",
+    "normalize",
+    "action_margin",
+    "n_models",
+)
 
 
 def load_hyperparams(env_id: str = ENV_ID, path: str | Path | None = None) -> dict[str, Any]:
@@ -47,21 +58,60 @@ def load_hyperparams(env_id: str = ENV_ID, path: str | Path | None = None) -> di
 
 
 class GreedyDQN:
-    """A trained DQN as a studentgym policy (``act(obs, info)``), acting greedily.
+    """Trained DQNs as a studentgym policy (``act(obs, info)``), acting greedily.
+
+    Several models (independently seeded runs) act as an ensemble on their mean
+    Q-values. With ``margin > 0`` the policy intervenes only where the best
+    intervention's Q-value leads no intervention by more than ``margin`` (reward
+    units): a conservative greedy policy. Interventions' effects are smaller than
+    one network's errors, and the argmax over five noisy values is biased upward
+    (the winner's curse); averaging seeds shrinks the errors, the margin guards
+    against what is left.
 
     Args:
-        model: the trained DQN.
-        normalizer: the ``VecNormalize`` it was trained behind, if any (its
-            observation statistics are applied, not updated).
+        models: the trained DQN, or several.
+        normalizers: the ``VecNormalize`` each was trained behind (one for all, or
+            one per model; None for none). Statistics are applied, not updated.
+        margin: the Q-value lead an intervention needs over no intervention (>= 0).
+
+    Raises:
+        ValueError: for a negative margin, no model, or a normalizer count that
+            does not match the models.
     """
 
-    def __init__(self, model: DQN, normalizer: VecNormalize | None = None) -> None:
-        self.model, self.normalizer = model, normalizer
+    def __init__(
+        self,
+        models: DQN | Sequence[DQN],
+        normalizers: VecNormalize | Sequence[VecNormalize | None] | None = None,
+        margin: float = 0.0,
+    ) -> None:
+        if not margin >= 0:
+            raise ValueError(f"margin must be >= 0, got {margin}")
+        self.models = [models] if isinstance(models, DQN) else list(models)
+        if not self.models:
+            raise ValueError("GreedyDQN needs at least one model")
+        if normalizers is None or isinstance(normalizers, VecNormalize):
+            normalizers = [normalizers] * len(self.models)
+        self.normalizers = list(normalizers)
+        if len(self.normalizers) != len(self.models):
+            raise ValueError(f"{len(self.normalizers)} normalizers for {len(self.models)} models")
+        self.margin = float(margin)
+
+    def q_values(self, obs: np.ndarray) -> np.ndarray:
+        """Mean Q-values over the models, ``(n, 6)``, of a batch of raw observations."""
+        obs = np.asarray(obs, dtype=np.float32)
+        total = 0.0
+        for model, normalizer in zip(self.models, self.normalizers, strict=True):
+            seen = obs if normalizer is None else normalizer.normalize_obs(obs)
+            with th.no_grad():
+                total = total + model.q_net(model.policy.obs_to_tensor(seen)[0]).cpu().numpy()
+        return total / len(self.models)
 
     def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
-        if self.normalizer is not None:
-            obs = self.normalizer.normalize_obs(np.asarray(obs, dtype=np.float32))
-        return self.model.predict(obs, deterministic=True)[0]
+        q = self.q_values(obs)
+        best = q.argmax(axis=1)
+        lead = q[np.arange(len(q)), best] - q[:, 0]
+        return np.where(lead > self.margin, best, 0)
 
 
 class GreedyEvalCallback(BaseCallback):
@@ -71,26 +121,34 @@ class GreedyEvalCallback(BaseCallback):
         evaluate: ``(policy) -> (value, ci_low, ci_high)``, e.g. the mean return
             against doing nothing on held-out students.
         eval_freq: environment steps (summed over the vector env's slots) between evaluations.
+        policy: ``(model) -> GreedyDQN``, the policy to judge given the model in
+            training (default: the model alone, no margin).
+        at_start: also evaluate before the first step.
 
     Attributes:
         curve: rows of ``steps``, ``episodes``, ``value``, ``ci_low``, ``ci_high``.
+        episodes: episodes finished so far.
     """
 
     def __init__(
-        self, evaluate: Callable, eval_freq: int, normalizer: VecNormalize | None = None
+        self,
+        evaluate: Callable,
+        eval_freq: int,
+        policy: Callable[[DQN], GreedyDQN] = GreedyDQN,
+        at_start: bool = True,
     ) -> None:
         super().__init__()
         self.evaluate, self.eval_freq = evaluate, max(int(eval_freq), 1)
-        self.normalizer = normalizer
+        self.policy, self.at_start = policy, at_start
         self.curve: list[dict[str, float]] = []
-        self._episodes, self._next = 0, 0
+        self.episodes, self._next = 0, 0
 
     def _record(self) -> None:
-        value, low, high = self.evaluate(GreedyDQN(self.model, self.normalizer))
+        value, low, high = self.evaluate(self.policy(self.model))
         self.curve.append(
             {
                 "steps": self.num_timesteps,
-                "episodes": self._episodes,
+                "episodes": self.episodes,
                 "value": value,
                 "ci_low": low,
                 "ci_high": high,
@@ -98,11 +156,12 @@ class GreedyEvalCallback(BaseCallback):
         )
 
     def _on_training_start(self) -> None:
-        self._record()
+        if self.at_start:
+            self._record()
         self._next = self.eval_freq
 
     def _on_step(self) -> bool:
-        self._episodes += int(np.sum(self.locals["dones"]))
+        self.episodes += int(np.sum(self.locals["dones"]))
         if self.num_timesteps >= self._next:
             self._record()
             self._next += self.eval_freq
@@ -127,30 +186,88 @@ def train_dqn(
 
     Observations are standardised by SB3's ``VecNormalize`` when the hyperparameters
     say ``normalize: true`` (the features range from shares in [0, 1] to counts up to 39).
+    With ``n_models: k`` in the hyperparameters, k runs with seeds ``seed .. seed + k - 1``
+    are trained one after the other and act as an ensemble (see :class:`GreedyDQN`).
 
     Args:
         env_kwargs: the training env (simulator, training students, ...).
         evaluate: as in :class:`GreedyEvalCallback`.
-        total_timesteps: environment steps (default: the YAML's ``n_timesteps``).
+        total_timesteps: environment steps per model (default: the YAML's ``n_timesteps``).
         hyperparams: as from :func:`load_hyperparams` (default: the packaged ones).
-        eval_points: evaluations spread over training (plus one before).
-        seed: seed of the network, exploration and the env.
-        out: folder for ``monitor.csv``, ``dqn.zip`` and ``vecnormalize.pkl``
-            (nothing written if None).
+        eval_points: evaluations spread over each model's training (plus one before).
+        seed: seed of the first model's network, exploration and env.
+        out: folder for each model's ``seed_<seed>/`` with ``monitor.csv``,
+            ``dqn.zip`` and ``vecnormalize.pkl`` (nothing written if None).
         progress_bar: show SB3's progress bar.
 
+    Raises:
+        ValueError: if ``n_models`` is below 1.
+
     Returns:
-        The greedy policy (model and normalizer) and its learning curve
-        (see :class:`GreedyEvalCallback`).
+        The greedy policy (models, normalizers, margin) and its learning curve
+        (see :class:`GreedyEvalCallback`): steps and episodes count every model's,
+        and from the second model on each point judges the ensemble so far.
     """
     params = dict(hyperparams or load_hyperparams())
     steps = int(total_timesteps or params["n_timesteps"])
+    margin = float(params.get("action_margin", 0.0))
+    n_models = int(params.get("n_models", 1))
+    if n_models < 1:
+        raise ValueError(f"n_models must be >= 1, got {n_models}")
+    models, normalizers, curves, episodes = [], [], [], 0
+    for k in range(n_models):
+        folder = None if out is None else Path(out) / f"seed_{seed + k}"
+        model, normalizer, callback = _train_one(
+            env_kwargs,
+            evaluate,
+            steps,
+            params,
+            eval_points,
+            seed + k,
+            folder,
+            progress_bar,
+            partial(_joined, list(models), list(normalizers), margin),
+            at_start=k == 0,
+        )
+        models.append(model)
+        normalizers.append(normalizer)
+        curve = pd.DataFrame(callback.curve)
+        curves.append(
+            curve.assign(steps=curve["steps"] + k * steps, episodes=curve["episodes"] + episodes)
+        )
+        episodes += callback.episodes
+    return GreedyDQN(models, normalizers, margin), pd.concat(curves, ignore_index=True)
+
+
+def _joined(
+    models: list[DQN],
+    normalizers: list[VecNormalize | None],
+    margin: float,
+    model: DQN,
+    normalizer: VecNormalize | None,
+) -> GreedyDQN:
+    """The ensemble of the models trained so far and the one in training."""
+    return GreedyDQN([*models, model], [*normalizers, normalizer], margin)
+
+
+def _train_one(
+    env_kwargs: dict[str, Any],
+    evaluate: Callable,
+    steps: int,
+    params: dict[str, Any],
+    eval_points: int,
+    seed: int,
+    folder: Path | None,
+    progress_bar: bool,
+    policy: Callable[[DQN, VecNormalize | None], GreedyDQN],
+    at_start: bool,
+) -> tuple[DQN, VecNormalize | None, GreedyEvalCallback]:
+    """One DQN run of :func:`train_dqn`: the model, its normalizer and its evaluations."""
     dqn_kwargs = {k: v for k, v in params.items() if k not in NOT_DQN_ARGUMENTS}
     extra_env = dict(params.get("env_kwargs") or {})
     extra_env.setdefault("gamma", dqn_kwargs.get("gamma", 0.99))  # shaping keeps DQN's optimum
     env = SB3VecEnv(int(params.get("n_envs", 16)), **{**env_kwargs, **extra_env})
     env.seed(seed)
-    folder = None if out is None else Path(out)
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     vec = VecMonitor(env, str(folder / "monitor.csv") if folder else None)
@@ -158,7 +275,9 @@ def train_dqn(
     if params.get("normalize", False):
         vec = normalizer = VecNormalize(vec, norm_obs=True, norm_reward=False)
     model = DQN(params.get("policy", "MlpPolicy"), vec, seed=seed, verbose=0, **dqn_kwargs)
-    callback = GreedyEvalCallback(evaluate, steps // max(eval_points, 1), normalizer)
+    callback = GreedyEvalCallback(
+        evaluate, steps // max(eval_points, 1), lambda m: policy(m, normalizer), at_start
+    )
     model.learn(steps, callback=callback, progress_bar=progress_bar)
     if normalizer is not None:
         normalizer.training = False
@@ -169,4 +288,4 @@ def train_dqn(
             with atomic_path(folder / "vecnormalize.pkl") as tmp:
                 normalizer.save(tmp)
     vec.close()
-    return GreedyDQN(model, normalizer), pd.DataFrame(callback.curve)
+    return model, normalizer, callback
