@@ -2,11 +2,17 @@
 
 SB3's DQN defaults are tuned for Atari (target update every 10,000 steps, 1M
 buffer) and do not learn on small problems. Each candidate overrides the packaged
-hyperparameters (``studentgym/hyperparams/dqn.yml``), trains on half of the
-students and is evaluated greedily on the other half, with common random numbers,
-against doing nothing. The winner is copied by hand into the YAML, with the table.
+hyperparameters (``studentgym/hyperparams/dqn.yml``) and is trained with several
+seeds. Selection never sees the benchmark's held-out students: the search
+splits the students as ``train_agent.py`` does, trains on 80% of the *training*
+half and evaluates the greedy policy on the other 20% (a validation set), with
+common random numbers, against doing nothing. The winner is copied by hand into
+the YAML, with the table. The trained networks are also judged as ensembles of
+seeds (``n_models``) and as conservative greedy policies at several
+``action_margin`` values (see ``GreedyDQN``), which costs no more training.
 
     python scripts/tune_dqn.py --out outputs/dqn_search.csv
+    python scripts/tune_dqn.py --candidates 0 1 --out a.csv   # a share of the work
 """
 
 from __future__ import annotations
@@ -14,77 +20,134 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from studentgym.agents.benchmark import Judge
-from studentgym.agents.dqn import load_hyperparams, train_dqn
+from studentgym.agents.benchmark import Judge, split_students
+from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.setup import default_world
+from studentgym.simulators.config import CohortConfig
 from studentgym.simulators.student import StudentSimulator
 
+
+def _scaled(n_envs: int) -> dict[str, int]:
+    """Steps, buffer and target period for ``n_envs`` students stepped together.
+
+    Every candidate makes the same number of gradient steps (2 per step of the
+    vector env, 37,500 steps): more students in parallel means more data for the
+    same training compute, not more compute.
+    """
+    return {
+        "n_envs": n_envs,
+        "n_timesteps": 37_500 * n_envs,
+        "buffer_size": 50_000 * n_envs // 16,
+        "target_update_interval": 1_000 * n_envs // 16,
+    }
+
+
 CANDIDATES = [  # overrides of the packaged hyperparameters, one candidate each
-    {"n_steps": 16, "learning_rate": 5e-5, "exploration_fraction": 0.5, "batch_size": 256},
-    {"n_steps": 16, "learning_rate": 5e-5, "exploration_fraction": 0.5, "batch_size": 64},
-    {
-        "n_steps": 16,
-        "learning_rate": 5e-5,
-        "exploration_fraction": 0.5,
-        "batch_size": 64,
-        "gamma": 0.95,
-    },
-    {"n_steps": 8, "learning_rate": 5e-5, "exploration_fraction": 0.5, "batch_size": 64},
-    {"n_steps": 16, "learning_rate": 1e-4, "exploration_fraction": 0.3, "batch_size": 64},
-    {"n_steps": 1, "learning_rate": 5e-5, "exploration_fraction": 0.5, "batch_size": 64},
+    {**_scaled(16), "batch_size": 256, "learning_rate": 5e-5},
+    {**_scaled(64), "batch_size": 256, "learning_rate": 5e-5},
+    {**_scaled(256), "batch_size": 256, "learning_rate": 5e-5},
+    {**_scaled(256), "batch_size": 64, "learning_rate": 5e-5},
+    {**_scaled(256), "batch_size": 256, "learning_rate": 1e-4},
+    {**_scaled(1024), "batch_size": 256, "learning_rate": 5e-5},
 ]
+SEARCHED = ("n_envs", "n_timesteps", "batch_size", "learning_rate")
+MAX_ENSEMBLE = 3
+"""Every subset of the trained seeds up to this size is judged as an ensemble
+(``n_models``): ensembles cost training time but no search time."""
+MARGINS = (0.0, 0.02, 0.04)
+"""Q-value leads over no intervention the deployed greedy policy needs (``action_margin``);
+each trained network is judged at every margin, so margins cost no extra training."""
+
+
+def validation_split(
+    n_students: int, seed: int, share: float = 0.2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cohort positions to fit on and to validate on, both inside the benchmark's training half."""
+    train, _ = split_students(n_students, seed)
+    order = np.random.default_rng(seed + 100).permutation(train)
+    cut = int((1.0 - share) * len(order))
+    return np.sort(order[:cut]), np.sort(order[cut:])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=600_000, help="training steps per candidate")
-    parser.add_argument("--envs", type=int, help="students stepped in parallel (default: YAML)")
-    parser.add_argument("--students", type=int, default=4_000, help="cohort size")
-    parser.add_argument("--eval-students", type=int, default=2_000)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--steps", type=int, help="training steps per run (default: candidate's)")
+    parser.add_argument(
+        "--envs", type=int, help="students stepped in parallel (default: candidate's)"
+    )
+    parser.add_argument(
+        "--students", type=int, default=CohortConfig.n_students, help="cohort size (OULAD's)"
+    )
+    parser.add_argument("--eval-students", type=int, default=3_000, help="validation slots")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="training seeds")
+    parser.add_argument(
+        "--candidates", type=int, nargs="+", help="indices into CANDIDATES (default: all)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the cohort and the split")
     parser.add_argument("--out", default="outputs/dqn_search.csv")
     args = parser.parse_args(argv)
+    chosen = range(len(CANDIDATES)) if args.candidates is None else args.candidates
+    if any(not 0 <= i < len(CANDIDATES) for i in chosen):
+        parser.error(f"--candidates must lie in [0, {len(CANDIDATES)})")
 
-    cohort, model = default_world(args.students, 39, 0)
+    cohort, model = default_world(args.students, 39, args.seed)
     simulator = StudentSimulator(cohort, model)
-    rows = np.random.default_rng(args.seed).permutation(args.students)
-    train, held_out = rows[: args.students // 2], rows[args.students // 2 :]
-
-    evaluate = Judge(simulator, held_out, args.eval_students, seed=args.seed + 1)
-    base_params = load_hyperparams()
-    if args.envs:
-        base_params["n_envs"] = args.envs
+    fit, validation = validation_split(args.students, args.seed)
+    evaluate = Judge(simulator, validation, args.eval_students, seed=args.seed + 7)
     results = []
-    for params in CANDIDATES:
-        start = time.perf_counter()
-        _, curve = train_dqn(
-            {"simulator": simulator, "students": train},
-            evaluate,
-            total_timesteps=args.steps,
-            hyperparams={**base_params, **params},
-            eval_points=1,
-            seed=args.seed,
-        )
-        final = curve.iloc[-1]
-        results.append(
-            {
-                **params,
-                "steps": args.steps,
-                "train_seconds": round(time.perf_counter() - start, 1),
-                "return_vs_none": final["value"],
-                "ci_low": final["ci_low"],
-                "ci_high": final["ci_high"],
-            }
-        )
-        print(results[-1], flush=True)
-    table = pd.DataFrame(results).sort_values("return_vs_none", ascending=False)
-    print(table.round(4).to_string(index=False))
+    for index in chosen:
+        params = {**load_hyperparams(), **CANDIDATES[index], "n_models": 1}
+        if args.envs:
+            params["n_envs"] = args.envs
+        runs = {}
+        for seed in args.seeds:
+            start = time.perf_counter()
+            runs[seed], _ = train_dqn(
+                {"simulator": simulator, "students": fit},
+                evaluate,
+                total_timesteps=args.steps,
+                hyperparams=params,
+                eval_points=1,
+                seed=seed,
+            )
+            print(
+                f"candidate {index}, seed {seed}: {time.perf_counter() - start:.0f} s", flush=True
+            )
+        for size in range(1, min(len(runs), MAX_ENSEMBLE) + 1):
+            for seeds in combinations(runs, size):
+                models = [model for s in seeds for model in runs[s].models]
+                normalizers = [n for s in seeds for n in runs[s].normalizers]
+                for margin in MARGINS:
+                    greedy = GreedyDQN(models, normalizers, margin)
+                    value, low, high = evaluate(greedy)
+                    results.append(
+                        {
+                            "candidate": index,
+                            **{key: params[key] for key in SEARCHED},
+                            "n_models": size,
+                            "seeds": "+".join(map(str, seeds)),
+                            "action_margin": margin,
+                            "return_vs_none": value,
+                            "ci_low": low,
+                            "ci_high": high,
+                            "tutor_hours": evaluate.rollout(greedy)["tutor_hours"].mean(),
+                        }
+                    )
+                    print(results[-1], flush=True)
+    table = pd.DataFrame(results)
+    by_candidate = table.groupby(["candidate", "n_models", "action_margin"]).agg(
+        mean_vs_none=("return_vs_none", "mean"),
+        worst=("return_vs_none", "min"),
+        tutor_hours=("tutor_hours", "mean"),
+    )
+    print(by_candidate.round(4).to_string())
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_csv(table, args.out)
     return 0

@@ -139,25 +139,21 @@ def test_train_predictors_refuses_bad_arguments(tmp_path, run_script):
 
 def test_tune_dqn_smoke(tmp_path, run_script):
     out = tmp_path / "search.csv"
+    small = ("--steps", "1200", "--students", "1000", "--eval-students", "100", "--envs", "4")
     result = run_script(
-        "tune_dqn.py",
-        "--steps",
-        "1200",
-        "--students",
-        "1000",
-        "--eval-students",
-        "100",
-        "--envs",
-        "4",
-        "--out",
-        str(out),
+        "tune_dqn.py", *small, "--seeds", "0", "1", "--candidates", "2", "--out", str(out)
     )
     assert result.returncode == 0, result.stderr
-    table = pd.read_csv(out)
-    assert len(table) == 6 and {"n_steps", "learning_rate", "return_vs_none", "ci_low"} <= set(
-        table.columns
-    )
+    table = pd.read_csv(out, dtype={"seeds": str})
+    # seeds 0, 1 and their ensemble, each at three margins
+    assert table["seeds"].tolist() == ["0"] * 3 + ["1"] * 3 + ["0+1"] * 3
+    assert table["n_models"].tolist() == [1] * 6 + [2] * 3
+    assert table["candidate"].eq(2).all() and table["n_envs"].eq(4).all()
+    assert sorted(set(table["action_margin"])) == [0.0, 0.02, 0.04]
     assert (table["ci_low"] <= table["return_vs_none"]).all()
+    result = run_script("tune_dqn.py", *small, "--candidates", "9", "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and "--candidates" in result.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_train_predictors_on_oulad_files(tmp_path, run_script):
