@@ -80,7 +80,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, help="training steps per run (default: candidate's)")
     parser.add_argument(
-        "--envs", type=int, help="students stepped in parallel (default: candidate's)"
+        "--envs",
+        type=int,
+        help="students stepped in parallel (default: candidate's; for quick checks, "
+        "the buffer and target period are not rescaled)",
     )
     parser.add_argument(
         "--students", type=int, default=CohortConfig.n_students, help="cohort size (OULAD's)"
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         for size in range(1, min(len(runs), MAX_ENSEMBLE) + 1):
             for seeds in combinations(runs, size):
-                models = [model for s in seeds for model in runs[s].models]
+                models = [member for s in seeds for member in runs[s].models]
                 normalizers = [n for s in seeds for n in runs[s].normalizers]
                 for margin in MARGINS:
                     greedy = GreedyDQN(models, normalizers, margin)
