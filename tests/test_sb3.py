@@ -70,7 +70,7 @@ def test_adapter_gives_sb3_terminal_observations_and_dqn_trains():
 
 def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
     params = load_hyperparams()
-    # gradient steps between target updates: 125, not the ~2,500 of SB3's Atari default
+    # gradient steps between target updates: about 125, not the ~2,500 of SB3's Atari default
     updates = params["target_update_interval"] // params["n_envs"] * params["gradient_steps"]
     assert updates < 1_000
     assert params["env_kwargs"]["shaping"] > 0
