@@ -13,7 +13,6 @@ every so many steps, the same way the tabular agent is evaluated. The YAML's
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -215,6 +214,12 @@ def train_dqn(
     if n_models < 1:
         raise ValueError(f"n_models must be >= 1, got {n_models}")
     models, normalizers, curves, episodes = [], [], [], 0
+
+    def with_trained(model: DQN, normalizer: VecNormalize | None) -> GreedyDQN:
+        # the models trained so far and the one in training (its callback runs only
+        # while it trains, before it joins the lists)
+        return GreedyDQN([*models, model], [*normalizers, normalizer], margin)
+
     for k in range(n_models):
         folder = None if out is None else Path(out) / f"seed_{seed + k}"
         model, normalizer, callback = _train_one(
@@ -226,7 +231,7 @@ def train_dqn(
             seed + k,
             folder,
             progress_bar,
-            partial(_joined, list(models), list(normalizers), margin),
+            with_trained,
             at_start=k == 0,
         )
         models.append(model)
@@ -237,17 +242,6 @@ def train_dqn(
         )
         episodes += callback.episodes
     return GreedyDQN(models, normalizers, margin), pd.concat(curves, ignore_index=True)
-
-
-def _joined(
-    models: list[DQN],
-    normalizers: list[VecNormalize | None],
-    margin: float,
-    model: DQN,
-    normalizer: VecNormalize | None,
-) -> GreedyDQN:
-    """The ensemble of the models trained so far and the one in training."""
-    return GreedyDQN([*models, model], [*normalizers, normalizer], margin)
 
 
 def _train_one(
