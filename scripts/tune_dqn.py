@@ -128,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
                 models = [member for s in seeds for member in runs[s].models]
                 normalizers = [n for s in seeds for n in runs[s].normalizers]
                 for margin in MARGINS:
-                    greedy = GreedyDQN(models, normalizers, margin)
-                    value, low, high = evaluate(greedy)
+                    frame = evaluate.rollout(GreedyDQN(models, normalizers, margin))
+                    value, low, high = evaluate.compare(frame)
                     results.append(
                         {
                             "candidate": index,
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                             "return_vs_none": value,
                             "ci_low": low,
                             "ci_high": high,
-                            "tutor_hours": evaluate.rollout(greedy)["tutor_hours"].mean(),
+                            "tutor_hours": frame["tutor_hours"].mean(),
                         }
                     )
                     print(results[-1], flush=True)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from studentgym.agents.benchmark import Judge
 from studentgym.agents.evaluation import ACTION_KEYS, paired_value, rollout, summarize
 from studentgym.agents.policies import NoIntervention, RandomPolicy, TabularPolicy
 from studentgym.envs.setup import default_world
@@ -75,3 +76,12 @@ def test_paired_value_matches_the_paired_difference(make_env):
     diff = rollout(RandomPolicy(2), make_env, seed=7)["return"].to_numpy() - base
     assert value == pytest.approx(diff.mean()) and low < value < high
     assert high - low == pytest.approx(2 * 1.96 * diff.std(ddof=1) / np.sqrt(len(diff)))
+
+
+def test_judge_compares_a_ready_rollout_as_it_judges_a_policy():
+    cohort, model = default_world(1500, 39, 0)
+    judge = Judge(StudentSimulator(cohort, model), np.arange(1500), 300, seed=4)
+    frame = judge.rollout(RandomPolicy(5))
+    assert judge.compare(frame) == judge(RandomPolicy(5))
+    value, low, high = judge.compare(frame)
+    assert value == pytest.approx((frame["return"] - judge.baseline).mean()) and low < value < high

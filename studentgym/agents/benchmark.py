@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from studentgym.agents.evaluation import paired_value, rollout
+from studentgym.agents.evaluation import paired_interval, paired_value, rollout
 from studentgym.agents.policies import NoIntervention, TabularPolicy
 from studentgym.agents.qlearning import QLearningAgent
 from studentgym.envs.tabular import N_STATES, TabularVectorObservation
@@ -76,6 +76,10 @@ class Judge:
     def rollout(self, policy) -> pd.DataFrame:
         """The per-student :func:`rollout` frame of ``policy`` on these slots."""
         return rollout(policy, self.make_env, self.seed)
+
+    def compare(self, frame: pd.DataFrame) -> tuple[float, float, float]:
+        """What calling the judge returns, from a frame :meth:`rollout` already made."""
+        return paired_interval(frame["return"].to_numpy(), self.baseline)
 
 
 @dataclass

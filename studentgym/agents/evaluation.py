@@ -168,6 +168,13 @@ def paired_value(
 ) -> tuple[float, float, float]:
     """Mean return of ``policy`` minus ``baseline_returns`` (a :func:`rollout` of the
     baseline with the same ``make_env`` and ``seed``), with a 95% normal interval."""
-    diff = rollout(policy, make_env, seed)["return"].to_numpy() - np.asarray(baseline_returns)
+    return paired_interval(rollout(policy, make_env, seed)["return"], baseline_returns)
+
+
+def paired_interval(
+    returns: np.ndarray, baseline_returns: np.ndarray
+) -> tuple[float, float, float]:
+    """Mean of ``returns - baseline_returns`` (paired per slot) with a 95% normal interval."""
+    diff = np.asarray(returns, dtype=float) - np.asarray(baseline_returns)
     half = 1.96 * diff.std(ddof=1) / np.sqrt(len(diff))
     return float(diff.mean()), float(diff.mean() - half), float(diff.mean() + half)
