@@ -66,14 +66,64 @@ def test_qlearning_reaches_97_percent_of_the_optimum():
     assert len(agent.learning_curve_) == 800
 
 
-def test_qlearning_learns_from_a_vector_env():
+class BernoulliBandit(gym.Env):
+    """One state, one step: action 0 pays 1 with probability 0.3, action 1 with 0.6."""
+
+    observation_space = spaces.Discrete(1)
+    action_space = spaces.Discrete(2)
+    PAYOFF = (0.3, 0.6)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return 0, {}
+
+    def step(self, action):
+        reward = float(self.np_random.random() < self.PAYOFF[action])
+        return 0, reward, True, False, {}
+
+
+def test_batched_updates_stay_in_the_reward_range_and_find_the_true_values():
+    """256 copies in one state: every step, hundreds of transitions share (s, a)."""
+    envs = gym.vector.SyncVectorEnv([BernoulliBandit for _ in range(256)])
+    tables = []
+    agent = QLearningAgent(1, 2, gamma=1.0, lr_min=0.0, seed=0)
+    agent.learn(
+        envs, 60_000, callback=lambda a, done: tables.append(a.q_table_.copy()), callback_every=256
+    )
+    tables = np.array(tables)
+    assert len(tables) > 200  # the table was seen after (nearly) every vector step
+    assert tables.min() >= 0.0 and tables.max() <= 1.0  # rewards are 0 or 1
+    np.testing.assert_allclose(agent.q_table_[0], BernoulliBandit.PAYOFF, atol=0.05)
+    # one transition per one-step episode; the last vector step finishes all 256 slots
+    assert agent.visits_.sum() == 256 * -(-60_000 // 256)
+
+
+def test_qlearning_learns_from_a_vector_env_of_256_copies():
     P, R = river()
     v_star, _ = value_iteration(P, R, GAMMA)
-    envs = gym.vector.SyncVectorEnv([RiverEnv for _ in range(8)])
-    agent = QLearningAgent(N_STATES, N_ACTIONS, gamma=GAMMA, seed=1).learn(envs, episodes=800)
+    envs = gym.vector.SyncVectorEnv([RiverEnv for _ in range(256)])
+    agent = QLearningAgent(N_STATES, N_ACTIONS, gamma=GAMMA, seed=1).learn(envs, episodes=5_000)
+    assert np.abs(agent.q_table_).max() <= 1.0 + 0.02  # returns lie in [-0.6, 1.02]
     v_learned = policy_value(P, R, agent.predict(np.arange(N_STATES)), GAMMA)
     assert v_learned[0] >= 0.97 * v_star[0]
-    assert len(agent.learning_curve_) == 800
+    assert len(agent.learning_curve_) == 5_000
+
+
+def test_a_batch_gives_the_same_table_as_its_transitions_one_by_one():
+    rng = np.random.default_rng(0)
+    s, a = rng.integers(0, 3, 500), rng.integers(0, 2, 500)
+    r, s_next, terminal = rng.random(500), rng.integers(0, 3, 500), rng.random(500) < 0.3
+    batched = QLearningAgent(3, 2, gamma=0.9, seed=0)
+    batched._update(s, a, r, s_next, terminal)
+    one_by_one = QLearningAgent(3, 2, gamma=0.9, seed=0)
+    q, visits = one_by_one.q_table_, one_by_one.visits_
+    for i in range(500):  # the textbook update, in plain Python
+        target = r[i] + (0.0 if terminal[i] else 0.9 * q[s_next[i]].max())
+        step = max(0.01, (1.0 + visits[s[i], a[i]]) ** -0.7)
+        q[s[i], a[i]] += step * (target - q[s[i], a[i]])
+        visits[s[i], a[i]] += 1
+    np.testing.assert_allclose(batched.q_table_, q, rtol=1e-12)
+    np.testing.assert_array_equal(batched.visits_, visits)
 
 
 def test_callback_sees_the_table_before_during_and_after_training():

@@ -9,8 +9,12 @@
 - initial table: zeros, or any ``(n_states, n_actions)`` prior, such as the
   recommender's (:func:`studentgym.recommenders.priors.q_priors`).
 
-With a Gymnasium ``VectorEnv`` (NEXT_STEP autoreset) all slots update the table in
-one vectorised step; the transition into an autoreset is skipped.
+With a Gymnasium ``VectorEnv`` (NEXT_STEP autoreset) the slots' transitions of one
+step are applied one after another, in slot order, exactly as if they had come
+from a single env: when several slots share a (state, action), each update moves
+the value from where the previous one left it, with its own step size. (Adding
+all their steps at once from the same old value overshoots: 256 students in one
+state would move it 256 steps.) The transition into an autoreset is skipped.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import gymnasium as gym
+import numba
 import numpy as np
 import pandas as pd
 
@@ -93,19 +98,19 @@ class QLearningAgent:
         return np.where(explore, random_actions, np.argmax(self.q_table_[states], axis=1))
 
     def _update(self, s, a, r, s_next, terminal) -> None:
-        target = r + self.gamma * np.where(terminal, 0.0, self.q_table_[s_next].max(axis=1))
-        lr = np.maximum(self.lr_min, (1.0 + self.visits_[s, a]) ** -self.lr_power)
-        td = target - self.q_table_[s, a]
-        np.add.at(self.q_table_, (s, a), lr * td)
-        np.add.at(self.visits_, (s, a), 1)
-
-    def _update_one(self, s: int, a: int, r: float, s_next: int, terminal: bool) -> None:
-        """:meth:`_update` for one transition, without numpy's per-call overhead."""
-        q = self.q_table_
-        target = r if terminal else r + self.gamma * float(q[s_next].max())
-        lr = max(self.lr_min, (1.0 + self.visits_[s, a]) ** -self.lr_power)
-        q[s, a] += lr * (target - q[s, a])
-        self.visits_[s, a] += 1
+        """Apply the transitions ``(s, a, r, s_next, terminal)`` (arrays) in order."""
+        _sequential_update(
+            self.q_table_,
+            self.visits_,
+            np.asarray(s, dtype=np.int64),
+            np.asarray(a, dtype=np.int64),
+            np.asarray(r, dtype=np.float64),
+            np.asarray(s_next, dtype=np.int64),
+            np.asarray(terminal, dtype=np.bool_),
+            float(self.gamma),
+            float(self.lr_power),
+            float(self.lr_min),
+        )
 
     # ------------------------------------------------------------------ learning
     def learn(
@@ -236,3 +241,16 @@ class QLearningAgent:
         agent = cls(q.shape[0], q.shape[1], gamma=gamma, initial_q=q, **kwargs)
         agent.visits_ = visits
         return agent
+
+
+@numba.njit(cache=True, nogil=True)
+def _sequential_update(q, visits, s, a, r, s_next, terminal, gamma, lr_power, lr_min) -> None:
+    # One transition at a time: a later transition of the batch sees the table as
+    # the earlier ones left it (its bootstrap target and its own value).
+    for i in range(len(s)):
+        target = r[i]
+        if not terminal[i]:
+            target += gamma * q[s_next[i]].max()
+        lr = max(lr_min, (1.0 + visits[s[i], a[i]]) ** -lr_power)
+        q[s[i], a[i]] += lr * (target - q[s[i], a[i]])
+        visits[s[i], a[i]] += 1
