@@ -24,6 +24,7 @@ from studentgym.predictors.features import (
     NUMERIC_FEATURES,
     weekly_features,
 )
+from studentgym.recommenders.evaluation import course_value
 from studentgym.simulators import dynamics
 from studentgym.simulators.counter_rng import uniforms_scalar
 
@@ -211,6 +212,31 @@ def test_expected_outcome_reward_is_two_p_minus_one_at_the_end():
     assert ends > 10
     with pytest.raises(ValueError, match="outcome_reward"):
         TutoringEnv(outcome_reward="mean", **SMALL)
+
+
+@pytest.mark.parametrize("first_action", [0, 3, 5])
+def test_ground_truth_play_out_is_worth_what_the_env_pays(first_action):
+    """The oracle's and the true benefits' ``course_value`` and the env share one reward."""
+    env = TutoringVectorEnv(
+        num_envs=200,
+        outcome_model="ground_truth",
+        outcome_reward="expected",
+        hour_price=0.05,
+        **SMALL,
+    )
+    env.reset(seed=4)
+    value = course_value(env.simulator, env.state.copy(), np.full(200, first_action), 0.05)
+    paid, done = np.zeros(200), np.zeros(200, dtype=bool)
+    results = np.full(200, "", dtype=object)
+    actions = np.full(200, first_action)
+    while not done.all():
+        _, reward, terminated, _, info = env.step(actions)
+        paid += np.where(done, 0.0, reward)
+        results[terminated & ~done] = info["final_result"][terminated & ~done]
+        done |= terminated
+        actions = np.zeros(200, dtype=np.int64)
+    np.testing.assert_allclose(paid, value, rtol=0, atol=1e-12)
+    assert {"Withdrawn", "Pass", "Fail"} <= set(results)  # both ends of the course are covered
 
 
 def test_shaping_telescopes_to_minus_the_first_potential():

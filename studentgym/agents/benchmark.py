@@ -26,6 +26,7 @@ from studentgym.agents.qlearning import QLearningAgent
 from studentgym.envs.tabular import N_STATES, TabularVectorObservation
 from studentgym.envs.vector import TutoringVectorEnv
 from studentgym.simulators.interventions import N_ACTIONS
+from studentgym.simulators.reward import HOUR_PRICE
 from studentgym.simulators.student import StudentSimulator
 
 TRAINING_ENV = {"shaping": 1.0, "outcome_reward": "expected"}
@@ -55,7 +56,7 @@ class Judge:
         students: np.ndarray,
         n_slots: int,
         seed: int = 0,
-        hour_price: float = 0.02,
+        hour_price: float = HOUR_PRICE,
     ) -> None:
         self.simulator, self.students, self.n_slots = simulator, students, int(n_slots)
         self.seed, self.hour_price = seed, hour_price
@@ -99,7 +100,7 @@ def train_qlearning(
     n_envs: int = 256,
     curve_points: int = 15,
     seed: int = 0,
-    hour_price: float = 0.02,
+    hour_price: float = HOUR_PRICE,
     progress: Callable | None = None,
     **agent_kwargs,
 ) -> QLearningRun:

@@ -20,6 +20,7 @@ import numpy as np
 from studentgym.agents.policies import decision_weeks
 from studentgym.recommenders.evaluation import course_value
 from studentgym.simulators.interventions import N_ACTIONS
+from studentgym.simulators.reward import HOUR_PRICE
 
 
 class OraclePolicy:
@@ -30,7 +31,7 @@ class OraclePolicy:
         every: weeks between decisions.
     """
 
-    def __init__(self, hour_price: float = 0.02, every: int = 4) -> None:
+    def __init__(self, hour_price: float = HOUR_PRICE, every: int = 4) -> None:
         self.hour_price, self.every = hour_price, every
         self._env = None
 

@@ -16,9 +16,8 @@ import numpy as np
 from studentgym.predictors.weekly import WeeklySuccessModel
 from studentgym.simulators import CohortConfig, CohortGenerator
 from studentgym.simulators.cohort import Cohort
+from studentgym.simulators.reward import HOUR_PRICE, OUTCOME_REWARDS
 from studentgym.simulators.student import OUTCOME_MODELS, ResponseParams, StudentSimulator
-
-OUTCOME_REWARDS = ("sampled", "expected")
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class TutoringParams:
             expected return for every policy, without the noise of the final draw.
     """
 
-    hour_price: float = 0.02
+    hour_price: float = HOUR_PRICE
     budget_hours: float = 10.0
     outcome_model: str = "classifier"
     shaping: float = 0.0

@@ -12,6 +12,12 @@ from studentgym.envs.observation import ObservationBuilder, observation_space
 from studentgym.envs.setup import TutoringParams, build_simulator, student_pool
 from studentgym.simulators.counter_rng import episode_scalar
 from studentgym.simulators.interventions import CATALOGUE, N_ACTIONS
+from studentgym.simulators.reward import (
+    HOUR_PRICE,
+    cost_reward,
+    outcome_reward,
+    shaping_reward,
+)
 from studentgym.simulators.student import StudentSimulator
 
 RESULT_PASS, RESULT_FAIL, RESULT_WITHDRAWN = "Pass", "Fail", "Withdrawn"
@@ -72,7 +78,8 @@ class TutoringEnv(gym.Env):
 
     ## Rewards
 
-    ``outcome + cost + shaping``, each in ``info["rewards"]``:
+    ``outcome + cost + shaping``, each in ``info["rewards"]`` (the formula's one home is
+    ``studentgym.simulators.reward``):
 
     - outcome: at the end, +1 if the student passes (Pass or Distinction), -1 for
       Fail or Withdrawn (given at the step the student withdraws); 0 before. With
@@ -145,7 +152,7 @@ class TutoringEnv(gym.Env):
         n_weeks: int = 39,
         cohort_seed: int = 0,
         students=None,
-        hour_price: float = 0.02,
+        hour_price: float = HOUR_PRICE,
         budget_hours: float = 10.0,
         outcome_model: str = "classifier",
         shaping: float = 0.0,
@@ -204,7 +211,6 @@ class TutoringEnv(gym.Env):
         sim, s, params = self.simulator, self._state, self.params
         delivered, cost, withdrew, u_outcome = sim.step_batch(s, self._action, self._allow)
         delivered, withdrew = bool(delivered[0]), bool(withdrew[0])
-        cost_reward = -params.hour_price * float(cost[0])
         result, p_final = None, 0.0
         X, p = sim.observe(s)
         if withdrew:
@@ -220,19 +226,17 @@ class TutoringEnv(gym.Env):
                 )
                 result = RESULT_PASS if u_outcome[0] < p_final else RESULT_FAIL
         terminated = result is not None
-        outcome = 0.0 if result is None else (1.0 if result == RESULT_PASS else -1.0)
-        if terminated and params.outcome_reward == "expected":
-            outcome = 2.0 * p_final - 1.0  # p_final is 0 at a withdrawal
-        shaping = 0.0
-        if params.shaping:
-            phi_next = 0.0 if terminated else 2.0 * p_next - 1.0
-            shaping = params.shaping * (params.gamma * phi_next - (2.0 * self._p - 1.0))
+        expected = params.outcome_reward == "expected"
+        rewards = {
+            "outcome": outcome_reward(terminated, result == RESULT_PASS, p_final, expected),
+            "cost": cost_reward(float(cost[0]), params.hour_price),
+            "shaping": shaping_reward(terminated, self._p, p_next, params.shaping, params.gamma),
+        }
         self._p = p_next
         self._done = terminated
         self._last = CATALOGUE[action].name + ("" if delivered or action == 0 else " (refused)")
         obs = self._obs(X, s, p)[0]
-        rewards = {"outcome": outcome, "cost": cost_reward, "shaping": shaping}
-        reward = float(outcome + cost_reward + shaping)
+        reward = float(rewards["outcome"] + rewards["cost"] + rewards["shaping"])
         return obs, reward, terminated, False, self._info(delivered, rewards, result)
 
     def _info(self, delivered: bool, rewards: dict | None, result: str | None) -> dict:

@@ -14,6 +14,7 @@ from studentgym.envs.observation import ObservationBuilder, observation_space
 from studentgym.envs.setup import TutoringParams, build_simulator, student_pool
 from studentgym.simulators.counter_rng import episode_batch
 from studentgym.simulators.interventions import N_ACTIONS
+from studentgym.simulators.reward import HOUR_PRICE, cost_reward, outcome_reward, shaping_reward
 from studentgym.simulators.student import StudentSimulator
 
 RESULTS = np.array(["", "Pass", "Fail", "Withdrawn"], dtype=object)
@@ -58,7 +59,7 @@ class TutoringVectorEnv(VectorEnv):
         n_weeks: int = 39,
         cohort_seed: int = 0,
         students=None,
-        hour_price: float = 0.02,
+        hour_price: float = HOUR_PRICE,
         budget_hours: float = 10.0,
         outcome_model: str = "classifier",
         shaping: float = 0.0,
@@ -173,26 +174,22 @@ class TutoringVectorEnv(VectorEnv):
         p_next[withdrew] = 0.0
         completed = ~withdrew & (s.week >= self.n_weeks)
         p_final = p_next if params.outcome_model == "classifier" else sim.ground_truth_success(s)
+        p_final = np.where(completed, p_final, 0.0)
         passed = completed & (u_outcome < p_final)
         result = np.where(withdrew, 3, np.where(completed, np.where(passed, 1, 2), 0))
         terminated = result > 0
-        outcome = np.where(terminated, np.where(passed, 1.0, -1.0), 0.0)
-        if params.outcome_reward == "expected":
-            outcome = np.where(terminated, np.where(completed, 2.0 * p_final - 1.0, -1.0), 0.0)
-        cost_reward = -params.hour_price * cost
-        shaping = np.zeros(self.num_envs)
-        if params.shaping:
-            phi_next = np.where(terminated, 0.0, 2.0 * p_next - 1.0)
-            shaping = params.shaping * (params.gamma * phi_next - (2.0 * self._p - 1.0))
+        outcome = outcome_reward(terminated, passed, p_final, params.outcome_reward == "expected")
+        cost_part = cost_reward(cost, params.hour_price)
+        shaping = shaping_reward(terminated, self._p, p_next, params.shaping, params.gamma)
         self._steps = np.where(resetting, 0, self._steps + 1)
         truncated = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
             truncated = ~terminated & (self._steps >= self.max_episode_steps)
         self._p = p_next
         shaping[resetting] = 0.0
-        reward = outcome + cost_reward + shaping
+        reward = outcome + cost_part + shaping
         obs = self._obs(X, s, self._p)
-        info = self._info(delivered, outcome, cost_reward, shaping, result)
+        info = self._info(delivered, outcome, cost_part, shaping, result)
         ended = terminated | truncated
         if self.autoreset_mode == AutoresetMode.SAME_STEP:
             if ended.any():  # the final observation goes to info, the next student starts now
@@ -207,7 +204,7 @@ class TutoringVectorEnv(VectorEnv):
             self._autoreset = ended
         return obs, reward, terminated, truncated, info
 
-    def _info(self, delivered, outcome, cost_reward, shaping, result) -> dict:
+    def _info(self, delivered, outcome, cost_part, shaping, result) -> dict:
         s = self._state
         return {
             "p_success": self._p.copy(),
@@ -218,7 +215,7 @@ class TutoringVectorEnv(VectorEnv):
             "final_result": RESULTS[result],
             "action_mask": self.simulator.action_mask(s.hours),
             "reward_outcome": outcome,
-            "reward_cost": cost_reward,
+            "reward_cost": cost_part,
             "reward_shaping": shaping,
         }
 

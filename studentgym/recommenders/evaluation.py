@@ -23,6 +23,7 @@ import pandas as pd
 
 from studentgym.predictors.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 from studentgym.simulators.interventions import N_ACTIONS
+from studentgym.simulators.reward import HOUR_PRICE, course_end_value
 from studentgym.simulators.student import StudentSimulator
 
 
@@ -72,7 +73,7 @@ def true_benefits(
     simulator: StudentSimulator,
     snap: Snapshot,
     n_draws: int = 4,
-    hour_price: float = 0.02,
+    hour_price: float = HOUR_PRICE,
 ) -> np.ndarray:
     """``(n, 6)`` expected value of each intervention at ``snap.week`` minus doing nothing.
 
@@ -111,8 +112,7 @@ def course_value(
         _, _, withdrew, _ = simulator.step_batch(state, act, ~gone)
         gone |= withdrew
         act = np.zeros_like(act)
-    p_end = simulator.ground_truth_success(state)
-    return np.where(gone, -1.0, 2.0 * p_end - 1.0) - hour_price * state.hours
+    return course_end_value(gone, simulator.ground_truth_success(state), state.hours, hour_price)
 
 
 def precision_at_k(recommended: np.ndarray, benefits: np.ndarray) -> float:

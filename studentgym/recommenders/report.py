@@ -22,6 +22,7 @@ from studentgym.recommenders.evaluation import Snapshot, ranking_report, snapsho
 from studentgym.recommenders.hybrid import HybridRecommender
 from studentgym.recommenders.rules import RuleBasedRecommender
 from studentgym.recommenders.topics import TopicProfiler, items_table, profile_inputs
+from studentgym.simulators.reward import HOUR_PRICE
 from studentgym.simulators.student import StudentSimulator
 
 
@@ -48,7 +49,7 @@ def run_recommenders(
     n_students: int = 2000,
     w_cf: float = 0.7,
     n_draws: int = 4,
-    hour_price: float = 0.02,
+    hour_price: float = HOUR_PRICE,
     seed: int = 0,
 ) -> RecommenderReport:
     """Fit on one group of students, evaluate on another, write the tables into ``out``.
