@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from studentgym.agents import plots
 from studentgym.agents.benchmark import Judge, split_students, train_qlearning
 from studentgym.agents.dqn import load_hyperparams, train_dqn
-from studentgym.agents.evaluation import ACTION_KEYS, summarize
+from studentgym.agents.evaluation import ACTION_KEYS
 from studentgym.agents.oracle import OraclePolicy
 from studentgym.agents.policies import (
     NoIntervention,
@@ -42,6 +42,7 @@ from studentgym.agents.policies import (
     RuleBasedPolicy,
     TabularPolicy,
 )
+from studentgym.agents.statistics import summarize
 from studentgym.agents.summary import (
     learning_summary,
     qlearning_recommendations,

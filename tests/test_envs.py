@@ -158,6 +158,26 @@ def test_vector_env_equals_single_envs_on_the_same_seeds(outcome_reward):
         assert venv.observation_space.contains(obs)
 
 
+def test_reset_options_choose_the_students_and_keep_the_random_numbers():
+    env = TutoringVectorEnv(num_envs=4, **SMALL)
+    rows = np.array([7, 7, 300, 1499])
+    _, info = env.reset(seed=5, options={"students": rows})
+    ids = env.simulator.cohort.students["id_student"].to_numpy()
+    np.testing.assert_array_equal(info["student_id"], ids[rows])
+    single = TutoringEnv(simulator=env.simulator)
+    _, single_info = single.reset(seed=7, options={"student": 300})  # slot 2 is seeded 5 + 2
+    assert single_info["student_id"] == ids[300]
+    obs, reward, *_ = env.step(np.full(4, 3))
+    single_obs, single_reward, *_ = single.step(3)
+    np.testing.assert_array_equal(obs[2], single_obs)
+    assert reward[2] == single_reward
+    for bad in ([1, 2, 3], [0, 1, 2, 1500], [-1, 0, 0, 0]):
+        with pytest.raises(ValueError, match="cohort positions"):
+            env.reset(seed=5, options={"students": bad})
+    with pytest.raises(ValueError, match="cohort position"):
+        single.reset(options={"student": 1500})
+
+
 def test_vector_env_validates_actions():
     venv = TutoringVectorEnv(num_envs=3, **SMALL)
     venv.reset(seed=0)

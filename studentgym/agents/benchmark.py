@@ -44,10 +44,17 @@ class Judge:
 
     Args:
         simulator: the env's simulator (its outcome model is the judge).
-        students: cohort positions episodes are drawn from.
-        n_slots: students evaluated (one episode per slot).
-        seed: the env's reset seed (the common random numbers).
+        students: cohort positions the evaluated students are chosen from.
+        n_slots: students evaluated, distinct, one episode each.
+        seed: chooses the students and seeds the env (the common random numbers).
         hour_price: reward units per tutor hour.
+
+    Attributes:
+        slots: the cohort positions evaluated, one per slot.
+        baseline: the return of doing nothing in each slot.
+
+    Raises:
+        ValueError: if ``n_slots`` is not in ``[1, len(students)]``.
     """
 
     def __init__(
@@ -58,25 +65,32 @@ class Judge:
         seed: int = 0,
         hour_price: float = HOUR_PRICE,
     ) -> None:
-        self.simulator, self.students, self.n_slots = simulator, students, int(n_slots)
+        students = np.unique(np.asarray(students, dtype=np.int64))
+        if not 1 <= n_slots <= len(students):
+            raise ValueError(
+                f"n_slots must be in [1, {len(students)}] (distinct students), got {n_slots}"
+            )
+        self.simulator, self.n_slots = simulator, int(n_slots)
         self.seed, self.hour_price = seed, hour_price
-        self.baseline = rollout(NoIntervention(), self.make_env, seed)["return"].to_numpy()
+        chosen = np.random.default_rng(seed).choice(students, self.n_slots, replace=False)
+        self.slots = np.sort(chosen)
+        self.baseline = self.rollout(NoIntervention())["return"].to_numpy()
 
     def make_env(self) -> TutoringVectorEnv:
         return TutoringVectorEnv(
             num_envs=self.n_slots,
-            students=self.students,
+            students=self.slots,
             simulator=self.simulator,
             hour_price=self.hour_price,
         )
 
     def __call__(self, policy) -> tuple[float, float, float]:
         """Mean return minus doing nothing, with a 95% interval."""
-        return paired_value(policy, self.make_env, self.baseline, self.seed)
+        return paired_value(policy, self.make_env, self.baseline, self.seed, self.slots)
 
     def rollout(self, policy) -> pd.DataFrame:
         """The per-student :func:`rollout` frame of ``policy`` on these slots."""
-        return rollout(policy, self.make_env, self.seed)
+        return rollout(policy, self.make_env, self.seed, self.slots)
 
     def compare(self, frame: pd.DataFrame) -> tuple[float, float, float]:
         """What calling the judge returns, from a frame :meth:`rollout` already made."""

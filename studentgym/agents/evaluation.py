@@ -3,10 +3,8 @@
 :func:`rollout` runs a policy in a :class:`~studentgym.envs.vector.TutoringVectorEnv`
 seeded with ``seed``: slot ``i`` always gets the same student and the same random
 numbers whatever the policy (common random numbers), so differences between
-policies are paired. :func:`summarize` reports, per policy, success and withdrawal
-rates, mean return, tutor hours, cost per extra success, and the success gaps
-between IMD halves and between genders, each with a 95% bootstrap interval over
-students, and the paired difference in return against a baseline policy.
+policies are paired. :mod:`~studentgym.agents.statistics` turns rollouts into
+tables with intervals.
 """
 
 from __future__ import annotations
@@ -16,15 +14,19 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from studentgym.envs.observation import OBSERVATION_NAMES
 from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.simulators.config import IMD_DECILE
 from studentgym.simulators.interventions import CATALOGUE, N_ACTIONS
 
-IMD = OBSERVATION_NAMES.index("imd_decile")
 ACTION_KEYS = tuple(item.key for item in CATALOGUE)
 
 
-def rollout(policy, make_env: Callable[[], TutoringVectorEnv], seed: int = 0) -> pd.DataFrame:
+def rollout(
+    policy,
+    make_env: Callable[[], TutoringVectorEnv],
+    seed: int = 0,
+    students: np.ndarray | None = None,
+) -> pd.DataFrame:
     """One episode per slot of ``make_env()``; a row per student.
 
     Args:
@@ -32,10 +34,12 @@ def rollout(policy, make_env: Callable[[], TutoringVectorEnv], seed: int = 0) ->
             see the env (reference policies), called once with the new env.
         make_env: builds the (unseeded) vector env; each call must build the same env.
         seed: the env's reset seed (the common random numbers).
+        students: the cohort position of each slot's student (default: drawn from
+            the env's pool, with replacement).
 
     Returns:
         Columns ``student_id``, ``return``, ``success``, ``withdrawn``, ``tutor_hours``,
-        ``interventions``, ``imd_decile`` (0-1, 0.5 if unknown), ``gender`` and
+        ``interventions``, ``imd_decile`` (0-1, NaN if unknown), ``gender`` and
         ``delivered_<action>`` (times each catalogue action was delivered; for
         ``none``, the weeks without an intervention).
     """
@@ -43,8 +47,8 @@ def rollout(policy, make_env: Callable[[], TutoringVectorEnv], seed: int = 0) ->
     if hasattr(policy, "bind"):
         policy.bind(env)
     n = env.num_envs
-    obs, info = env.reset(seed=seed)
-    ids, imd = info["student_id"].copy(), obs[:, IMD].astype(float)
+    obs, info = env.reset(seed=seed, options={"students": students})
+    ids = info["student_id"].copy()
     total, done = np.zeros(n), np.zeros(n, dtype=bool)
     result = np.full(n, "", dtype=object)
     hours, interventions = np.zeros(n), np.zeros(n)
@@ -60,7 +64,8 @@ def rollout(policy, make_env: Callable[[], TutoringVectorEnv], seed: int = 0) ->
         result[finished] = info["final_result"][finished]
         hours[finished] = info["cost_hours"][finished]
         done |= finished
-    gender = env.simulator.cohort.students.set_index("id_student")["gender"]
+    people = env.simulator.cohort.students.set_index("id_student")
+    imd = people["imd_band"].map(IMD_DECILE).reindex(ids).to_numpy(float) / 9.0
     return pd.DataFrame(
         {
             "student_id": ids,
@@ -70,105 +75,23 @@ def rollout(policy, make_env: Callable[[], TutoringVectorEnv], seed: int = 0) ->
             "tutor_hours": hours,
             "interventions": interventions,
             "imd_decile": imd,
-            "gender": gender.reindex(ids).to_numpy(),
+            "gender": people["gender"].reindex(ids).to_numpy(),
             **{f"delivered_{key}": delivered[:, a] for a, key in enumerate(ACTION_KEYS)},
         }
     )
 
 
-def _metrics(frame: pd.DataFrame, none_success: np.ndarray, idx: np.ndarray) -> dict:
-    """Metrics of the students ``idx`` of ``frame``: ``(n,)`` gives floats, ``(B, n)``
-    (bootstrap resamples) arrays over resamples. ``none_success``: the no-intervention
-    success rate on the same students."""
-
-    def mean(values: np.ndarray) -> np.ndarray:
-        return values[idx].mean(axis=-1)
-
-    def group_mean(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-        size = group[idx].sum(axis=-1)
-        total = (values * group)[idx].sum(axis=-1)
-        return np.divide(total, size, out=np.full(np.shape(size), np.nan), where=size > 0)
-
-    success = frame["success"].to_numpy(float)
-    imd, gender = frame["imd_decile"].to_numpy(float), frame["gender"].to_numpy()
-    rate, hours = mean(success), mean(frame["tutor_hours"].to_numpy(float))
-    extra = rate - none_success
-    return {
-        "success_rate": rate,
-        "withdrawal_rate": mean(frame["withdrawn"].to_numpy(float)),
-        "mean_return": mean(frame["return"].to_numpy(float)),
-        "tutor_hours": hours,
-        "cost_per_extra_success": np.divide(
-            hours, extra, out=np.full(np.shape(extra), np.nan), where=extra > 1e-9
-        ),
-        "imd_success_gap": group_mean(success, imd >= 0.5) - group_mean(success, imd < 0.5),
-        "gender_success_gap": group_mean(success, gender == "F")
-        - group_mean(success, gender == "M"),
-    }
-
-
-def _interval(values: np.ndarray) -> tuple[float, float]:
-    """The 2.5% and 97.5% quantiles of the finite values (NaN if there are none)."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return np.nan, np.nan
-    return float(np.quantile(finite, 0.025)), float(np.quantile(finite, 0.975))
-
-
-def summarize(
-    records: dict[str, pd.DataFrame],
-    baseline: str | tuple[str, ...],
-    reference_none: str = "no_intervention",
-    n_boot: int = 1000,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Per policy: metrics with 95% bootstrap intervals and the paired return difference.
-
-    Args:
-        records: policy name -> :func:`rollout` frame (same slots, same order).
-        baseline: the policy (or policies) paired differences in return are taken against.
-        reference_none: the no-intervention policy (for cost per extra success).
-        n_boot: bootstrap resamples of students (the same resamples for every policy).
-
-    Raises:
-        ValueError: if the baseline or reference is missing or the frames differ in size.
-    """
-    baselines = (baseline,) if isinstance(baseline, str) else tuple(baseline)
-    for name in (*baselines, reference_none):
-        if name not in records:
-            raise ValueError(f"records have no policy {name!r}")
-    n = len(records[reference_none])
-    if any(len(frame) != n for frame in records.values()):
-        raise ValueError("every policy must be evaluated on the same slots")
-    rng = np.random.default_rng(seed)
-    resamples = rng.integers(0, n, (n_boot, n))
-    none_success = records[reference_none]["success"].to_numpy(float)
-    everyone = np.arange(n)
-    rows = []
-    for name, frame in records.items():
-        point = _metrics(frame, none_success.mean(), everyone)
-        boot = _metrics(frame, none_success[resamples].mean(axis=1), resamples)
-        row = {"policy": name}
-        for metric, value in point.items():
-            row[metric] = float(value)
-            low, high = _interval(boot[metric])
-            row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = low, high
-        for base in baselines:
-            diff = frame["return"].to_numpy() - records[base]["return"].to_numpy()
-            boot_diff = diff[resamples].mean(axis=1)
-            row[f"return_minus_{base}"] = diff.mean()
-            row[f"return_minus_{base}_ci_low"] = np.quantile(boot_diff, 0.025)
-            row[f"return_minus_{base}_ci_high"] = np.quantile(boot_diff, 0.975)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
 def paired_value(
-    policy, make_env: Callable[[], TutoringVectorEnv], baseline_returns: np.ndarray, seed: int = 0
+    policy,
+    make_env: Callable[[], TutoringVectorEnv],
+    baseline_returns: np.ndarray,
+    seed: int = 0,
+    students: np.ndarray | None = None,
 ) -> tuple[float, float, float]:
     """Mean return of ``policy`` minus ``baseline_returns`` (a :func:`rollout` of the
-    baseline with the same ``make_env`` and ``seed``), with a 95% normal interval."""
-    return paired_interval(rollout(policy, make_env, seed)["return"], baseline_returns)
+    baseline with the same ``make_env``, ``seed`` and ``students``), with a 95% normal
+    interval."""
+    return paired_interval(rollout(policy, make_env, seed, students)["return"], baseline_returns)
 
 
 def paired_interval(

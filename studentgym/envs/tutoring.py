@@ -93,8 +93,9 @@ class TutoringEnv(gym.Env):
 
     ## Starting State
 
-    A student drawn uniformly from the cohort (or from ``students``) after the first
-    course week (week 0, before any intervention; no one withdraws in it).
+    A student drawn uniformly from the cohort (or from ``students``; or the cohort
+    position ``reset(options={"student": row})`` names) after the first course week
+    (week 0, before any intervention; no one withdraws in it).
 
     ## Episode End
 
@@ -188,6 +189,11 @@ class TutoringEnv(gym.Env):
         self._allow = np.ones(1, dtype=bool)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        """Start the next student; ``options={"student": row}`` picks its cohort position.
+
+        Raises:
+            ValueError: if ``options["student"]`` is not a cohort position.
+        """
         super().reset(seed=seed)
         if seed is not None or self._episode < 0:
             self._base_key = int(self.np_random.integers(0, 2**63))
@@ -195,6 +201,13 @@ class TutoringEnv(gym.Env):
         self._episode += 1
         key, u = episode_scalar(self._base_key, self._episode)
         row = int(self.pool[int(u * len(self.pool))])
+        if options and options.get("student") is not None:
+            row = int(options["student"])
+            if not 0 <= row < self.simulator.n_students:
+                raise ValueError(
+                    f"options['student'] must be a cohort position in "
+                    f"[0, {self.simulator.n_students}), got {options['student']!r}"
+                )
         sim = self.simulator
         self._state = s = sim.start_batch(np.array([row]), np.array([key], dtype=np.uint64))
         X, p = sim.observe(s)

@@ -107,7 +107,25 @@ class TutoringVectorEnv(VectorEnv):
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
-        """Start a new student in every slot; ``seed`` seeds slot ``i`` with ``seed + i``."""
+        """Start a new student in every slot; ``seed`` seeds slot ``i`` with ``seed + i``.
+
+        ``options={"students": rows}`` (``num_envs`` cohort positions) starts slot ``i``
+        with student ``rows[i]`` instead of a draw from the pool, e.g. to evaluate
+        distinct students; the random numbers are the same either way, and later
+        episodes draw from the pool as usual.
+
+        Raises:
+            ValueError: for a wrong number of seeds or students, or students outside
+                the cohort.
+        """
+        students = None
+        if options and options.get("students") is not None:
+            students = np.asarray(options["students"], dtype=np.int64)
+            n = self.simulator.n_students
+            if students.shape != (self.num_envs,) or students.min() < 0 or students.max() >= n:
+                raise ValueError(
+                    f"options['students'] must be {self.num_envs} cohort positions in [0, {n})"
+                )
         if seed is not None or self._state is None:
             if seed is None:
                 seed = int(seeding.np_random()[0].integers(0, 2**31))
@@ -124,9 +142,8 @@ class TutoringVectorEnv(VectorEnv):
                 [seeding.np_random(s)[0].integers(0, 2**63) for s in seeds], dtype=np.uint64
             )
             self._episodes[:] = -1
-        self._state = self.simulator.start_batch(
-            *self._next_episodes(np.ones(self.num_envs, dtype=bool))
-        )
+        rows, keys = self._next_episodes(np.ones(self.num_envs, dtype=bool))
+        self._state = self.simulator.start_batch(rows if students is None else students, keys)
         self._autoreset[:] = False
         self._steps[:] = 0
         X, self._p = self.simulator.observe(self._state)
