@@ -74,6 +74,8 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
     updates = params["target_update_interval"] // params["n_envs"] * params["gradient_steps"]
     assert updates < 1_000
     assert params["env_kwargs"]["shaping"] > 0
+    # the benchmark judges the undiscounted return: the learner (and its shaping) optimise it
+    assert params["gamma"] == 1.0
     with pytest.raises(KeyError, match="no DQN hyperparameters"):
         load_hyperparams("CartPole-v1")
     cohort, model = default_world(1500, 39, 0)
@@ -97,10 +99,11 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
         eval_points=4,
         out=tmp_path,
     )
-    # the second model's points judge the ensemble; steps count both models'
-    assert curve["steps"].tolist() == [0, 200, 400, 600, 800, 1000, 1200, 1400, 1600]
-    assert curve["value"].tolist() == [float(v) for v in range(1, 10)]
-    assert curve["episodes"].is_monotonic_increasing
+    # each seed's curve judges that model alone, from its start
+    assert curve["seed"].tolist() == [0] * 5 + [1] * 5
+    assert curve["steps"].tolist() == [0, 200, 400, 600, 800] * 2
+    assert curve["value"].tolist() == [float(v) for v in range(1, 11)]
+    assert curve.groupby("seed")["episodes"].apply(lambda e: e.is_monotonic_increasing).all()
     assert isinstance(policy, GreedyDQN) and len(policy.models) == 2
     assert policy.margin == params["action_margin"]
     for seed, model, normalizer in zip((0, 1), policy.models, policy.normalizers, strict=True):
@@ -145,6 +148,9 @@ def test_greedy_dqn_ensemble_averages_the_models_q_values():
     q0, q1 = (GreedyDQN(m).q_values(obs) for m in models)
     assert not np.allclose(q0, q1)
     np.testing.assert_allclose(GreedyDQN(models).q_values(obs), (q0 + q1) / 2, rtol=1e-6)
+    member = GreedyDQN(models, margin=0.01).member(1)
+    assert member.models == [models[1]] and member.margin == 0.01
+    np.testing.assert_array_equal(member.q_values(obs), q1)
     with pytest.raises(ValueError, match="1 normalizers for 2 models"):
         GreedyDQN(models, [None])
     with pytest.raises(ValueError, match="at least one model"):

@@ -1,0 +1,68 @@
+"""Choosing a reference policy's free parameters on validation students.
+
+A baseline that loses because nobody chose its threshold says little about the
+learner that beat it. :func:`tune_policy` tries every combination of a small grid
+(e.g. the recommender policy's risk threshold, cadence and repeat cap) with a
+:class:`~studentgym.agents.benchmark.Judge` on validation students and keeps the
+best mean return against doing nothing. The judge must not hold evaluation
+students: the chosen policy is then judged on students the choice never saw, so
+its evaluated value carries no winner's curse.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+RECOMMENDER_GRID: dict[str, tuple] = {
+    "threshold": (0.3, 0.4, 0.5, 0.6, 0.7),
+    "every": (2, 4, 8),
+    "max_repeats": (1, 2),
+}
+""":class:`~studentgym.agents.policies.RecommenderPolicy`: act below this P(success),
+every so many weeks, at most so many deliveries of one intervention."""
+
+RULE_GRID: dict[str, tuple] = {
+    "threshold": (0.4, 0.5, 0.6),
+    "every": (2, 4, 8),
+    "max_repeats": (1, 2),
+}
+""":class:`~studentgym.agents.policies.RuleBasedPolicy`: the matrix's predicted-fail
+threshold, its cadence and repeat cap."""
+
+
+def tune_policy(
+    make_policy: Callable[..., Any],
+    grid: Mapping[str, Sequence],
+    judge: Callable[[Any], tuple[float, float, float]],
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """The best parameters of ``make_policy(**params)`` over ``grid``, and every trial.
+
+    Args:
+        make_policy: builds a fresh policy from keyword parameters.
+        grid: parameter name -> the values to try (every combination is tried).
+        judge: ``(policy) -> (value, ci_low, ci_high)``, on validation students.
+
+    Returns:
+        ``(best, trials)``: the parameters with the highest value (the first such in
+        grid order on ties), and one row per combination with ``value``, ``ci_low``,
+        ``ci_high`` and ``chosen``.
+
+    Raises:
+        ValueError: for an empty grid or a parameter with no values.
+    """
+    if not grid or any(len(values) == 0 for values in grid.values()):
+        raise ValueError("the grid needs at least one value for every parameter")
+    rows = []
+    for values in itertools.product(*grid.values()):
+        params = dict(zip(grid, values, strict=True))
+        value, low, high = judge(make_policy(**params))
+        rows.append({**params, "value": value, "ci_low": low, "ci_high": high})
+    trials = pd.DataFrame(rows)
+    best_row = int(trials["value"].to_numpy().argmax())
+    trials["chosen"] = trials.index == best_row
+    best = {name: rows[best_row][name] for name in grid}
+    return best, trials
