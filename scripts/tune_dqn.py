@@ -3,10 +3,10 @@
 SB3's DQN defaults are tuned for Atari (target update every 10,000 steps, 1M
 buffer) and do not learn on small problems. Each candidate overrides the packaged
 hyperparameters (``studentgym/hyperparams/dqn.yml``) and is trained with several
-seeds. Selection never sees the benchmark's held-out students: the search
-splits the students as ``train_agent.py`` does, trains on 80% of the *training*
-half and evaluates the greedy policy on the other 20% (a validation set), with
-common random numbers, against doing nothing. The winner is copied by hand into
+seeds. Selection never sees the benchmark's evaluation students: the search
+splits the students as ``train_agent.py`` does (:mod:`studentgym.split`), trains on
+the training students and evaluates the greedy policy on the validation students,
+with common random numbers, against doing nothing. The winner is copied by hand into
 the YAML, with the table. The trained networks are also judged as ensembles of
 seeds (``n_models``) and as conservative greedy policies at several
 ``action_margin`` values (see ``GreedyDQN``), which costs no more training.
@@ -23,15 +23,16 @@ import time
 from itertools import combinations
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from studentgym.agents.benchmark import Judge, split_students
+from studentgym.agents.benchmark import Judge
 from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
 from studentgym.atomic import atomic_write_csv
-from studentgym.envs.setup import default_world
+from studentgym.predictors.weekly import WeeklySuccessModel
+from studentgym.simulators import CohortGenerator
 from studentgym.simulators.config import CohortConfig
 from studentgym.simulators.student import StudentSimulator
+from studentgym.split import split_students
 
 
 def _scaled(n_envs: int) -> dict[str, int]:
@@ -66,16 +67,6 @@ MARGINS = (0.0, 0.02, 0.04)
 each trained network is judged at every margin, so margins cost no extra training."""
 
 
-def validation_split(
-    n_students: int, seed: int, share: float = 0.2
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cohort positions to fit on and to validate on, both inside the benchmark's training half."""
-    train, _ = split_students(n_students, seed)
-    order = np.random.default_rng(seed + 100).permutation(train)
-    cut = int((1.0 - share) * len(order))
-    return np.sort(order[:cut]), np.sort(order[cut:])
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, help="training steps per run (default: candidate's)")
@@ -100,9 +91,10 @@ def main(argv: list[str] | None = None) -> int:
     if any(not 0 <= i < len(CANDIDATES) for i in chosen):
         parser.error(f"--candidates must lie in [0, {len(CANDIDATES)})")
 
-    cohort, model = default_world(args.students, 39, args.seed)
-    simulator = StudentSimulator(cohort, model)
-    fit, validation = validation_split(args.students, args.seed)
+    cohort = CohortGenerator(CohortConfig(n_students=args.students), seed=args.seed).generate()
+    split = split_students(args.students, args.seed)  # the benchmark's split
+    simulator = StudentSimulator(cohort, WeeklySuccessModel().fit(cohort, split.train))
+    fit, validation = split.train, split.validation
     evaluate = Judge(simulator, validation, args.eval_students, seed=args.seed + 7)
     results = []
     for index in chosen:

@@ -13,13 +13,22 @@ from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.vector import TutoringVectorEnv
 from studentgym.recommenders.report import run_recommenders
 from studentgym.simulators.student import StudentSimulator
+from studentgym.split import split_students
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     cohort, model = default_world(1500, 39, 0)
     judge = StudentSimulator(cohort, model, outcome_model="ground_truth")
-    report = run_recommenders(judge, tmp_path_factory.mktemp("rec"), n_students=600, n_draws=1)
+    split = split_students(1500)
+    report = run_recommenders(
+        judge,
+        tmp_path_factory.mktemp("rec"),
+        split.train,
+        split.evaluation,
+        n_students=600,
+        n_draws=1,
+    )
     return cohort, model, report
 
 

@@ -16,6 +16,7 @@ from studentgym.recommenders.rules import RuleBasedRecommender
 from studentgym.recommenders.topics import TopicProfiler, items_table, profile_inputs
 from studentgym.simulators.config import TOPICS
 from studentgym.simulators.student import StudentSimulator
+from studentgym.split import split_students
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,14 @@ def test_priors_shape_order_and_scale():
 def test_recommenders_beat_random_on_the_ground_truth(tmp_path):
     cohort, model = default_world(1500, 39, 0)
     sim = StudentSimulator(cohort, model, outcome_model="ground_truth")
-    report = run_recommenders(sim, tmp_path, n_students=700, n_draws=2, seed=1)
+    split = split_students(1500, seed=1)
+    report = run_recommenders(
+        sim, tmp_path, split.train, split.evaluation, n_students=700, n_draws=2, seed=1
+    )
+    assert set(report.train.rows) <= set(split.train)
+    assert set(report.test.rows) <= set(split.evaluation)
+    with pytest.raises(ValueError, match="disjoint"):
+        run_recommenders(sim, tmp_path, split.train, split.train)
     table = report.evaluation.set_index("recommender")
     for name in (
         "interactions.csv",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from studentgym.agents.dqn import load_hyperparams
 from studentgym.atomic import atomic_path, atomic_write_csv
 
 
@@ -36,20 +35,21 @@ AGENT_FILES = (
     "Q_table.csv",
     "qlearning_recommendations.csv",
     "policy_benchmark.csv",
+    "policy_benchmark_seeds.csv",
+    "baseline_tuning.csv",
     "learning_curves.csv",
     "robust_evaluation.csv",
     "sample_efficiency.csv",
     "action_frequency.csv",
 )
 SMALL_RUN = ("--quick", "--students", "1200", "--episodes", "600", "--dqn-steps", "400")
+SMALL_RUN += ("--eval-students", "150", "--validation-students", "100")
 
 
 def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):
-        result = run_script(
-            "train_agent.py", *SMALL_RUN, "--eval-students", "150", "--out", str(out)
-        )
+        result = run_script("train_agent.py", *SMALL_RUN, "--out", str(out))
         assert result.returncode == 0, result.stderr
     assert "final result:" in result.stdout and "summary.md" in result.stdout
     for name in AGENT_FILES:
@@ -60,21 +60,40 @@ def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script)
         "q_table.png",
         "recommendation_frequency.png",
         "feature_importance.png",
-        *(f"dqn/seed_{k}/dqn.zip" for k in range(load_hyperparams()["n_models"])),
+        *(
+            f"dqn/{world}/seed_{k}/dqn.zip"
+            for world in ("classifier", "ground_truth")
+            for k in (0, 1)
+        ),
     ):
         assert (first / name).stat().st_size > 0, name
     benchmark = pd.read_csv(first / "policy_benchmark.csv")
-    expected = {"no_intervention", "random", "rule_based", "recommender", "qlearning"}
-    assert expected | {"qlearning_priors", "dqn", "oracle"} == set(benchmark["policy"])
+    references = {"no_intervention", "random", "rule_based", "recommender", "oracle"}
+    learned = {"qlearning", "qlearning_priors", "dqn", "dqn_ensemble"}
+    assert set(benchmark["policy"]) == references | learned and len(benchmark) == 9
+    assert (benchmark["judged_by"] == "ground_truth").all()  # the verdicts' judge
+    assert set(benchmark.loc[benchmark["policy"].isin(learned), "trained_on"]) == {"classifier"}
+    assert benchmark.set_index("policy").loc[["qlearning", "dqn"], "seeds"].tolist() == [2, 2]
     assert (benchmark["mean_return_ci_low"] <= benchmark["mean_return"]).all()
+    for base in ("no_intervention", "recommender"):
+        holm, raw = benchmark[f"return_minus_{base}_p_holm"], benchmark[f"return_minus_{base}_p"]
+        assert (holm.dropna() >= raw.dropna()).all()
     robust = pd.read_csv(first / "robust_evaluation.csv")
-    assert set(robust["outcome_model"]) == {"classifier", "ground_truth"}
-    assert len(robust) == 2 * len(benchmark)
+    # reference policies once per judge; learned agents per training world and judge
+    assert len(robust) == 2 * len(references) + 2 * 2 * len(learned)
+    matrix = robust[robust["policy"] == "qlearning"]
+    assert set(zip(matrix["trained_on"], matrix["judged_by"], strict=True)) == {
+        (t, j) for t in ("classifier", "ground_truth") for j in ("classifier", "ground_truth")
+    }
+    assert robust["gaming_gap"].notna().all()
+    seeds = pd.read_csv(first / "policy_benchmark_seeds.csv")
+    assert len(seeds) == 3 * 2 * 2  # three agents, two seeds, two worlds
+    tuning = pd.read_csv(first / "baseline_tuning.csv")
+    assert tuning.groupby("policy")["chosen"].sum().tolist() == [1, 1]
     summary = (first / "summary.md").read_text()
-    assert "Best deployable policy" in summary and "What the priors did" in summary
-    params = load_hyperparams()
-    assert f"dqn_models={params['n_models']}" in summary
-    assert f"dqn_action_margin={params['action_margin']}" in summary
+    for words in ("judged by the ground truth", "Holm", "Gaming", "Trained on x judged by"):
+        assert words in summary, words
+    assert "Tuned baselines: recommender threshold=" in summary
     q = pd.read_csv(first / "Q_table.csv", index_col="state")
     assert q.shape == (108, 6) and q.index[0] == "high risk / inactive / early / none given"
     assert not list(first.glob(".*.tmp"))
@@ -185,9 +204,10 @@ def test_train_agent_on_oulad_files(tmp_path, run_script):
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
     args = ("--quick", "--episodes", "500", "--dqn-steps", "400", "--eval-students", "150")
+    args += ("--validation-students", "100", "--train-on", "classifier")
     result = run_script("train_agent.py", "--data", str(oulad), *args, "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert len(pd.read_csv(out / "policy_benchmark.csv")) == 8
+    assert len(pd.read_csv(out / "policy_benchmark.csv")) == 9
     assert pd.read_csv(out / "early_prediction.csv")["ceiling_roc_auc"].isna().all()
     assert not (out / "cohort").exists()  # real data are not re-written
     (oulad / "vle.csv").unlink()

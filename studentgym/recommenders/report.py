@@ -1,9 +1,10 @@
 """The recommender stage end to end: profiles, hybrid, rules, ground-truth evaluation.
 
 :func:`run_recommenders` observes two disjoint groups of students at a decision
-week (training and held-out), fits the topic profiler, the hybrid recommender and
-the segments on the training group, recommends for the held-out group, and judges
-every recommender on the held-out group by the simulator's true benefits. Writes
+week (drawn from the split's training and evaluation students), fits the topic
+profiler, the hybrid recommender and the segments on the training group, recommends
+for the held-out group, and judges every recommender on the held-out group by the
+simulator's true benefits. Writes
 ``interactions.csv``, ``items.csv``, ``hybrid_recommendations.csv``,
 ``rule_recommendations.csv`` and ``recommender_evaluation.csv``.
 """
@@ -45,6 +46,8 @@ def _ranked(scores: np.ndarray) -> np.ndarray:
 def run_recommenders(
     simulator: StudentSimulator,
     out: str | Path,
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
     week: int = 8,
     n_students: int = 2000,
     w_cf: float = 0.7,
@@ -57,20 +60,30 @@ def run_recommenders(
     Args:
         simulator: whose cohort students are drawn from and whose ground truth judges.
         out: output folder.
+        train_rows, test_rows: disjoint cohort positions to draw the fitting and the
+            held-out group from (a :class:`~studentgym.split.StudentSplit`'s train and
+            evaluation students).
         week: the decision week.
-        n_students: students per group (training and held-out), at most half the cohort.
+        n_students: students per group at most (fewer if a pool is smaller).
         w_cf: the hybrid's weight of collaborative filtering.
         n_draws: simulated futures per student for the true benefits.
         hour_price: reward units per tutor hour in the benefits.
-        seed: seed of the split, the futures and the random baseline.
+        seed: seed of the draws, the futures and the random baseline.
+
+    Raises:
+        ValueError: if the two groups share a student.
     """
+    if np.intersect1d(train_rows, test_rows).size:
+        raise ValueError("train_rows and test_rows must be disjoint")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    n = min(n_students, simulator.n_students // 2)
-    order = rng.permutation(simulator.n_students)
-    train = snapshot(simulator, np.sort(order[:n]), week, seed + 1)
-    test = snapshot(simulator, np.sort(order[n : 2 * n]), week, seed + 2)
+
+    def draw(pool: np.ndarray) -> np.ndarray:
+        return np.sort(rng.choice(pool, min(n_students, len(pool)), replace=False))
+
+    train = snapshot(simulator, draw(np.asarray(train_rows)), week, seed + 1)
+    test = snapshot(simulator, draw(np.asarray(test_rows)), week, seed + 2)
 
     profiler = TopicProfiler().fit(profile_inputs(train.features))
     train_levels = profiler.transform(profile_inputs(train.features))

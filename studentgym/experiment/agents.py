@@ -1,0 +1,123 @@
+"""Training the learned agents of a run: every agent, every training seed, every world.
+
+An agent is trained ``training_seeds`` times in each world of ``train_on`` (the
+classifier simulator, the realistic default, and the ground truth), always on the
+split's training students, with learning curves judged on validation students.
+Each trained copy is one policy; the benchmark judges them all and reports the mean
+over seeds. DQN's copies are also its ensemble, judged as one more policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from studentgym.agents.benchmark import train_qlearning
+from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
+from studentgym.agents.policies import TabularPolicy
+from studentgym.agents.qlearning import QLearningAgent
+from studentgym.experiment.settings import Settings
+from studentgym.simulators.student import StudentSimulator
+
+LEARNED = ("qlearning", "qlearning_priors", "dqn", "dqn_ensemble")
+"""The learned policies: Q-learning without and with the recommender's priors, each DQN
+run alone, and DQN's runs as one ensemble."""
+
+
+@dataclass
+class LearnedAgent:
+    """One learned agent trained with several seeds in one world.
+
+    Attributes:
+        name: one of :data:`LEARNED`.
+        trained_on: the outcome model of the training world.
+        seeds: the training seeds, one per policy (the ensemble lists its members').
+        policies: the deployable policies (``act(obs, info)``), one per trained copy.
+        students: the cohort positions it was trained on.
+        curves: greedy value on validation students during training, per ``seed``:
+            ``episodes``, ``steps``, ``value``, ``ci_low``, ``ci_high``.
+        tables: the Q-learning agents (tabular agents only).
+    """
+
+    name: str
+    trained_on: str
+    seeds: list[int]
+    policies: list
+    students: np.ndarray
+    curves: pd.DataFrame
+    tables: list[QLearningAgent] | None = None
+
+
+def train_agents(
+    simulator: StudentSimulator,
+    students: np.ndarray,
+    settings: Settings,
+    priors: np.ndarray,
+    curve_judge: Callable,
+    out: Path,
+) -> dict[str, LearnedAgent]:
+    """Every learned agent of :data:`LEARNED`, trained on ``students`` in ``simulator``.
+
+    Args:
+        simulator: the training world (its outcome model decides the results).
+        students: training students' cohort positions.
+        settings: seeds, episodes and DQN steps.
+        priors: the recommender's initial Q-table for ``qlearning_priors``.
+        curve_judge: ``(policy) -> (value, low, high)`` on validation students.
+        out: folder for DQN's models (``seed_<k>/``).
+    """
+    world = simulator.outcome_model
+    seeds = [settings.seed + k for k in range(settings.training_seeds)]
+    agents: dict[str, LearnedAgent] = {}
+    for name, initial in (("qlearning", None), ("qlearning_priors", priors)):
+        runs, curves = [], []
+        for seed in seeds:
+            label = f"{name}, {world}, seed {seed}"
+            with tqdm(total=settings.episodes, desc=label, unit="ep", disable=None) as bar:
+                run = train_qlearning(
+                    simulator,
+                    students,
+                    settings.episodes,
+                    curve_judge,
+                    initial_q=initial,
+                    curve_points=settings.curve_points,
+                    seed=seed,
+                    progress=bar.update,
+                )
+            runs.append(run.agent)
+            curves.append(run.curve.assign(seed=seed, steps=np.nan))
+        agents[name] = LearnedAgent(
+            name,
+            world,
+            seeds,
+            [TabularPolicy(agent.q_table_) for agent in runs],
+            students,
+            pd.concat(curves, ignore_index=True),
+            runs,
+        )
+    params = {**load_hyperparams(), "n_models": settings.training_seeds}
+    ensemble, curve = train_dqn(
+        {"simulator": simulator, "students": students},
+        curve_judge,
+        total_timesteps=settings.dqn_steps,
+        hyperparams=params,
+        eval_points=settings.curve_points,
+        seed=settings.seed,
+        out=out,
+    )
+    members = [ensemble.member(k) for k in range(len(seeds))]
+    agents["dqn"] = LearnedAgent("dqn", world, seeds, members, students, curve)
+    agents["dqn_ensemble"] = LearnedAgent(
+        "dqn_ensemble", world, seeds, [ensemble], students, curve.iloc[:0]
+    )
+    return agents
+
+
+def dqn_ensemble(agents: dict[str, LearnedAgent]) -> GreedyDQN:
+    """The trained DQN ensemble of :func:`train_agents`' result."""
+    return agents["dqn_ensemble"].policies[0]

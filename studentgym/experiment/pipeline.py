@@ -1,0 +1,355 @@
+"""The benchmark behind ``scripts/train_agent.py``, as one importable run.
+
+    from studentgym.experiment import Settings, run
+    results = run(Settings.quick(), "outputs")
+
+Stages, in order (each logs a line and, when it ends, its time):
+
+1. **world**: the cohort (generated, or real OULAD students with their synthetic twins'
+   latent traits), its final results against OULAD's, and the one train / validation /
+   evaluation split (:mod:`studentgym.split`) every later stage receives;
+2. **predictors**: the learning-analytics study (model zoo, early prediction, segments,
+   fairness) on a sample of the cohort;
+3. **env**: the env's weekly success classifier, fitted on the training students, and a
+   simulator per judge (the classifier, the ground truth); one student's rollout is shown;
+4. **recommenders**: profiler, hybrid (SVD + TF-IDF) and segments fitted on training
+   students, judged by the ground truth on evaluation students;
+5. **baselines**: the recommender policy's and the rule matrix's free parameters, chosen
+   on validation students by the ground truth;
+6. **agents**: Q-learning without and with the recommender's priors, and DQN, each with
+   ``training_seeds`` seeds in each world of ``train_on``;
+7. **benchmark**: every policy on the same evaluation students with the same random
+   numbers, judged by both judges; the verdicts are the ground truth's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from studentgym.agents.benchmark import Judge
+from studentgym.agents.oracle import OraclePolicy
+from studentgym.agents.policies import (
+    NoIntervention,
+    RandomPolicy,
+    RecommenderPolicy,
+    RuleBasedPolicy,
+)
+from studentgym.agents.statistics import gaming_gaps, summarize
+from studentgym.agents.tuning import RECOMMENDER_GRID, RULE_GRID, tune_policy
+from studentgym.atomic import atomic_write_csv
+from studentgym.envs.tutoring import TutoringEnv
+from studentgym.experiment.agents import LEARNED, LearnedAgent, train_agents
+from studentgym.experiment.report import write_report
+from studentgym.experiment.settings import BASELINE, NONE, NOT_TRAINED, VERDICT_JUDGE, Settings
+from studentgym.io.calibrate import simulation_cohort
+from studentgym.io.oulad import read_oulad
+from studentgym.predictors.report import PredictorReport, run_predictors
+from studentgym.predictors.weekly import WeeklySuccessModel
+from studentgym.recommenders.priors import snapshot_priors
+from studentgym.recommenders.report import RecommenderReport, run_recommenders
+from studentgym.recommenders.rules import RuleBasedRecommender
+from studentgym.simulators import CohortConfig, CohortGenerator
+from studentgym.simulators.cohort import Cohort
+from studentgym.simulators.student import OUTCOME_MODELS, StudentSimulator
+from studentgym.split import StudentSplit, split_students
+
+OULAD_FINAL_RESULT = {"Pass": 0.3793, "Withdrawn": 0.3116, "Fail": 0.2164, "Distinction": 0.0928}
+
+
+@dataclass
+class Results:
+    """Everything a run built, and the tables it wrote.
+
+    Attributes:
+        benchmark: policies trained in the default world, judged by the ground truth
+            (``policy_benchmark.csv``).
+        robust: every policy x training world x judge, with gaming gaps
+            (``robust_evaluation.csv``).
+        seeds: each training seed of each learned agent alone, judged by the ground
+            truth (``policy_benchmark_seeds.csv``).
+        tuning: every trial of the baselines' tuning (``baseline_tuning.csv``).
+        baselines: the tuned parameters per reference policy.
+        agents: training world -> agent name -> :class:`LearnedAgent`.
+        validation: the judge on validation students (baselines' tuning, learning curves).
+        judges: outcome model -> the judge on evaluation students.
+        records: judge -> training world -> policy -> rollout frames (one per seed).
+        stage_seconds: wall-clock seconds of each stage.
+        files: every file written into the output folder.
+    """
+
+    settings: Settings
+    cohort: Cohort
+    split: StudentSplit
+    predictors: PredictorReport
+    success_model: WeeklySuccessModel
+    simulators: dict[str, StudentSimulator]
+    recommenders: RecommenderReport
+    baselines: dict[str, dict]
+    tuning: pd.DataFrame
+    agents: dict[str, dict[str, LearnedAgent]]
+    validation: Judge
+    judges: dict[str, Judge]
+    records: dict[str, dict[str, dict[str, list[pd.DataFrame]]]]
+    benchmark: pd.DataFrame
+    robust: pd.DataFrame
+    seeds: pd.DataFrame
+    stage_seconds: dict[str, float]
+    files: list[Path] = dataclasses.field(default_factory=list)
+
+
+class _Stages:
+    """Logs ``[k/7] title`` at the start of a stage and its seconds when the next starts."""
+
+    TOTAL = 7
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self.log, self.seconds = log, {}
+        self._name, self._start = None, time.perf_counter()
+
+    def __call__(self, name: str, title: str) -> None:
+        self.close()
+        self._name, self._start = name, time.perf_counter()
+        self.log(f"\n[{len(self.seconds) + 1}/{self.TOTAL}] {title}")
+
+    def close(self) -> None:
+        if self._name is not None:
+            self.seconds[self._name] = time.perf_counter() - self._start
+            self.log(f"      ({self.seconds[self._name]:.0f} s)")
+            self._name = None
+
+
+def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print) -> Results:
+    """Run the benchmark with ``settings`` and write its tables into ``out``.
+
+    Raises:
+        ValueError, FileNotFoundError: for unreadable real data (``settings.data``), or
+            a cohort too small to split; nothing is written then.
+    """
+    out = Path(out)
+    stage = _Stages(log)
+    s = settings
+
+    stage("world", "world: cohort, split, final results against OULAD")
+    if s.data:
+        tables = read_oulad(s.data)
+        cohort = simulation_cohort(tables, seed=s.seed)
+    else:
+        config = CohortConfig(n_students=s.students)
+        cohort = tables = CohortGenerator(config, seed=s.seed).generate()
+    split = split_students(cohort.config.n_students, s.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    if not s.data:
+        cohort.to_csv(out / "cohort")
+    observed = tables.students["final_result"].value_counts(normalize=True)
+    comparison = pd.DataFrame({"oulad": pd.Series(OULAD_FINAL_RESULT), "this_run": observed})
+    atomic_write_csv(
+        comparison.rename_axis("final_result").reset_index(), out / "cohort_vs_oulad.csv"
+    )
+    log(comparison.round(3).to_string())
+    log(
+        f"      {cohort.config.n_students} students: {len(split.train)} train, "
+        f"{len(split.validation)} validation, {len(split.evaluation)} evaluation"
+    )
+
+    stage("predictors", "predictors: model zoo, early prediction, segments, fairness")
+    n_weeks = cohort.config.n_weeks
+    predictors = run_predictors(
+        tables,
+        out,
+        seed=s.seed,
+        max_students=s.predictor_students,
+        n_splits=s.predictor_folds,
+        early_models=s.early_models,
+        weeks=[w for w in s.predictor_weeks if w <= n_weeks],
+        sequence_weeks=[w for w in s.sequence_weeks if w <= n_weeks],
+    )
+    columns = ["model", "roc_auc_mean", "roc_auc_std", "f1_mean", "brier_mean"]
+    log(predictors.model_scores[columns].round(3).to_string(index=False))
+    log(f"      best classifier of the study: {predictors.best_model}")
+
+    stage("env", "env: the weekly success classifier on training students, one student shown")
+    success_model = WeeklySuccessModel().fit(cohort, split.train)
+    simulators = {
+        m: StudentSimulator(cohort, success_model, outcome_model=m) for m in OUTCOME_MODELS
+    }
+    _show_one_student(simulators[s.train_on[0]], split.evaluation, s.seed, log)
+
+    stage(
+        "recommenders", "recommenders: hybrid (SVD + TF-IDF) and rules, judged by the ground truth"
+    )
+    recommenders = run_recommenders(
+        simulators[VERDICT_JUDGE],
+        out,
+        split.train,
+        split.evaluation,
+        n_students=s.recommender_students,
+        seed=s.seed,
+    )
+    columns = [
+        "recommender",
+        "precision_at_1",
+        "ndcg_at_3",
+        "uplift",
+        "uplift_ci_low",
+        "uplift_ci_high",
+    ]
+    log(recommenders.evaluation[columns].round(4).to_string(index=False))
+
+    stage("baselines", "baselines: recommender and rule matrix tuned on validation students")
+    validation = Judge(
+        simulators[VERDICT_JUDGE],
+        split.validation,
+        min(s.validation_students, len(split.validation)),
+        seed=s.seed + 1,
+    )
+    makers = {
+        BASELINE: lambda **p: RecommenderPolicy(
+            recommenders.profiler, recommenders.hybrid, cohort, n_weeks=n_weeks, **p
+        ),
+        "rule_based": lambda threshold, **p: RuleBasedPolicy(
+            recommenders.segmenter, RuleBasedRecommender(threshold), n_weeks=n_weeks, **p
+        ),
+    }
+    baselines, trials = {}, []
+    for name, grid in ((BASELINE, RECOMMENDER_GRID), ("rule_based", RULE_GRID)):
+        baselines[name], table = tune_policy(makers[name], grid, validation)
+        trials.append(table.assign(policy=name))
+        best = table[table["chosen"]].iloc[0]
+        log(f"      {name}: {baselines[name]} (validation gain vs none {best['value']:+.4f})")
+    tuning = pd.concat(trials, ignore_index=True)
+    tuning = tuning[["policy", *[c for c in tuning.columns if c != "policy"]]]
+
+    stage("agents", f"agents: {s.training_seeds} seeds each, trained in {', '.join(s.train_on)}")
+    priors = snapshot_priors(
+        recommenders.profiler, recommenders.hybrid, recommenders.train, n_weeks
+    )
+    agents = {}
+    for world in s.train_on:
+        agents[world] = train_agents(
+            simulators[world], split.train, s, priors, validation, out / "dqn" / world
+        )
+        for name in ("qlearning", "qlearning_priors", "dqn"):
+            curve = agents[world][name].curves
+            last = curve.groupby("seed")["value"].last()
+            log(
+                f"      {name} ({world}): final validation gain vs none {last.mean():+.4f} "
+                f"(seeds {', '.join(f'{v:+.4f}' for v in last)})"
+            )
+
+    stage(
+        "benchmark",
+        f"benchmark: every policy on {s.eval_students} evaluation students, both judges",
+    )
+    references = {
+        NONE: NoIntervention,
+        "random": lambda: RandomPolicy(s.seed),
+        "rule_based": lambda: makers["rule_based"](**baselines["rule_based"]),
+        BASELINE: lambda: makers[BASELINE](**baselines[BASELINE]),
+        "oracle": OraclePolicy,
+    }
+    judges = {
+        m: Judge(
+            simulators[m], split.evaluation, min(s.eval_students, len(split.evaluation)), s.seed + 2
+        )
+        for m in OUTCOME_MODELS
+    }
+    records = {}
+    for m, judge in judges.items():
+        reference = {name: [judge.rollout(make())] for name, make in references.items()}
+        records[m] = {
+            world: {
+                **reference,
+                **{
+                    name: [judge.rollout(p) for p in agent.policies]
+                    for name, agent in agents[world].items()
+                },
+            }
+            for world in s.train_on
+        }
+    benchmark, robust, seeds = _tables(records, agents, s)
+    results = Results(
+        s,
+        cohort,
+        split,
+        predictors,
+        success_model,
+        simulators,
+        recommenders,
+        baselines,
+        tuning,
+        agents,
+        validation,
+        judges,
+        records,
+        benchmark,
+        robust,
+        seeds,
+        stage.seconds,
+    )
+    results.files = write_report(results, out)
+    stage.close()
+    return results
+
+
+def _show_one_student(simulator: StudentSimulator, students, seed: int, log) -> None:
+    """One evaluation student's course under a nudge every four weeks, as the env renders it."""
+    env = TutoringEnv(simulator=simulator, students=students, render_mode="ansi")
+    env.reset(seed=seed)
+    terminated, week, info = False, 0, {}
+    while not terminated:
+        week += 1
+        _, reward, terminated, _, info = env.step(2 if week % 4 == 1 else 0)
+        if week <= 3 or terminated:
+            log("      " + env.render() + f" | reward {reward:+.3f}")
+    log(f"      final result: {info['final_result']}")
+
+
+def _tables(records, agents, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(benchmark, robust, seeds)`` tables from every rollout."""
+    blocks, gaps = [], []
+    for world in s.train_on:
+        for m in OUTCOME_MODELS:
+            table = summarize(records[m][world], (BASELINE, NONE), NONE, s.n_boot, s.seed)
+            learned = table["policy"].isin(LEARNED)
+            blocks.append(
+                table.assign(trained_on=np.where(learned, world, NOT_TRAINED), judged_by=m)
+            )
+        gap = gaming_gaps(
+            records["classifier"][world], records["ground_truth"][world], NONE, s.n_boot, s.seed
+        )
+        gaps.append(
+            gap.assign(trained_on=np.where(gap["policy"].isin(LEARNED), world, NOT_TRAINED))
+        )
+    keys = ["policy", "trained_on"]
+    robust = pd.concat(blocks, ignore_index=True).drop_duplicates([*keys, "judged_by"])
+    gaps = pd.concat(gaps, ignore_index=True).drop_duplicates(keys)
+    robust = robust.merge(gaps, on=keys, how="left")
+    robust = robust[
+        [*keys, "judged_by", *[c for c in robust.columns if c not in (*keys, "judged_by")]]
+    ]
+    default = robust["trained_on"].isin([s.train_on[0], NOT_TRAINED])
+    benchmark = robust[default & (robust["judged_by"] == VERDICT_JUDGE)].reset_index(drop=True)
+
+    rows = []
+    per_seed = ("qlearning", "qlearning_priors", "dqn")
+    for world in s.train_on:
+        truth = records[VERDICT_JUDGE][world]
+        for k in range(s.training_seeds):
+            chosen = {name: truth[name] for name in (NONE, BASELINE)}
+            chosen.update({name: truth[name][k] for name in per_seed})
+            table = summarize(chosen, (BASELINE, NONE), NONE, s.n_boot, s.seed)
+            table = table[table["policy"].isin(per_seed)]
+            seed = [agents[world][name].seeds[k] for name in table["policy"]]
+            rows.append(table.assign(trained_on=world, seed=seed))
+    columns = ["policy", "trained_on", "seed", "success_rate", "mean_return", "tutor_hours"]
+    for base in (NONE, BASELINE):
+        columns += [f"return_minus_{base}{suffix}" for suffix in ("", "_ci_low", "_ci_high")]
+    seeds = pd.concat(rows, ignore_index=True)[columns]
+    return benchmark, robust.reset_index(drop=True), seeds

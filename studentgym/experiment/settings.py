@@ -1,0 +1,113 @@
+"""The settings of a benchmark run: one frozen dataclass, documented field by field."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from studentgym.simulators.config import CohortConfig
+from studentgym.simulators.student import OUTCOME_MODELS
+
+BASELINE = "recommender"
+"""The tuned one-off recommendation every policy is compared with."""
+NONE = "no_intervention"
+VERDICT_JUDGE = "ground_truth"
+"""Who decides the verdicts: what happens to the students, not what the classifier believes."""
+NOT_TRAINED = "-"
+"""``trained_on`` of the reference policies, which learn nothing from a simulator."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that determines a run of :func:`studentgym.experiment.run`.
+
+    The same settings give the same tables on the same machine (see the README for
+    what differs across machines). ``Settings()`` is the default run of
+    ``scripts/train_agent.py``; :meth:`quick` the ``--quick`` one.
+    """
+
+    seed: int = 0
+    """Seed of the whole run: cohort, split, recommenders, evaluation; training seed
+    ``k`` of a learned agent is ``seed + k``."""
+    students: int = CohortConfig.n_students
+    """Students in the generated cohort (OULAD's 32,593 registrations)."""
+    data: str | None = None
+    """A folder with OULAD's seven CSVs: the predictors run on the real tables and the
+    env simulates the real students (latent traits from synthetic twins)."""
+    training_seeds: int = 3
+    """Independent trainings of every learned agent; DQN's are its ensemble's members."""
+    train_on: tuple[str, ...] = OUTCOME_MODELS
+    """Worlds the agents are trained in, each judged by both judges. The first is
+    the default agent: ``"classifier"`` (the simulator built from data, all an
+    institution has before deployment)."""
+    episodes: int = 100_000
+    """Q-learning episodes (students taught) per training seed."""
+    dqn_steps: int | None = None
+    """DQN environment steps per training seed (None: ``n_timesteps`` of
+    ``studentgym/hyperparams/dqn.yml``)."""
+    eval_students: int = 4_000
+    """Distinct evaluation students every policy is judged on."""
+    validation_students: int = 2_000
+    """Distinct validation students the baselines are tuned on and the learning
+    curves are drawn on."""
+    curve_points: int = 8
+    """Evaluations of the greedy policy during each training (plus one before)."""
+    recommender_students: int = 2_000
+    """Students in the recommenders' fitting group and in their held-out group."""
+    n_boot: int = 1_000
+    """Bootstrap resamples behind every interval."""
+    predictor_students: int = 3_000
+    """Students in the predictor study (model zoo, early prediction, fairness);
+    ``scripts/train_predictors.py`` runs the full one."""
+    predictor_folds: int = 3
+    """Cross-validation folds of the predictor study."""
+    predictor_weeks: tuple[int, ...] = (1, 4, 8, 16, 39)
+    """Weeks of the early-prediction curve (weeks past the course end are dropped)."""
+    early_models: tuple[str, ...] = ("logistic_regression", "random_forest")
+    """Models of the early-prediction curve; the zoo compares all seven at the course end
+    (``scripts/train_predictors.py`` draws the curve for all of them)."""
+    sequence_weeks: tuple[int, ...] = (8,)
+    """Weeks at which the GRU sequence model joins the curve (empty: none)."""
+
+    def __post_init__(self) -> None:
+        for name in (
+            "students",
+            "training_seeds",
+            "episodes",
+            "eval_students",
+            "validation_students",
+            "recommender_students",
+            "n_boot",
+            "predictor_students",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.dqn_steps is not None and self.dqn_steps < 1:
+            raise ValueError(f"dqn_steps must be >= 1, got {self.dqn_steps}")
+        if self.predictor_folds < 2:
+            raise ValueError(f"predictor_folds must be >= 2, got {self.predictor_folds}")
+        unknown = set(self.train_on) - set(OUTCOME_MODELS)
+        if not self.train_on or unknown:
+            raise ValueError(f"train_on must be a non-empty subset of {OUTCOME_MODELS}")
+
+    @classmethod
+    def quick(cls, **changes) -> Settings:
+        """A run of about a minute: a smaller cohort and fewer of everything."""
+        small = {
+            "students": 5_000,
+            "training_seeds": 2,
+            "episodes": 10_000,
+            "dqn_steps": 10_000,
+            "eval_students": 600,
+            "validation_students": 300,
+            "curve_points": 4,
+            "recommender_students": 600,
+            "n_boot": 500,
+            "predictor_students": 1_000,
+            "predictor_weeks": (2, 8, 39),
+        }
+        return cls(**{**small, **changes})
+
+    def replace(self, **changes) -> Settings:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,73 @@
+"""The importable pipeline: one split everywhere, settings, and the run's own verdict logic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from studentgym.experiment import Settings, run
+from studentgym.split import split_students
+
+TINY = Settings.quick(
+    students=1200,
+    episodes=400,
+    dqn_steps=300,
+    eval_students=120,
+    validation_students=80,
+    recommender_students=150,
+    predictor_students=400,
+    n_boot=100,
+)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    return run(TINY, tmp_path_factory.mktemp("run"), log=lambda line: None)
+
+
+def test_nothing_fitted_or_tuned_for_the_env_has_seen_an_evaluation_student(results):
+    split = results.split
+    groups = [set(split.train), set(split.validation), set(split.evaluation)]
+    assert set.union(*groups) == set(range(1200)) and sum(map(len, groups)) == 1200
+    train, validation, evaluation = groups
+    assert set(results.success_model.fit_rows_) == train  # the env's classifier
+    assert set(results.recommenders.train.rows) <= train  # profiler, hybrid, segments, priors
+    assert set(results.recommenders.test.rows) <= evaluation  # the recommenders' own verdict
+    assert set(results.validation.slots) <= validation  # baselines' tuning, learning curves
+    for world, agents in results.agents.items():
+        for agent in agents.values():
+            assert set(agent.students) == train, (world, agent.name)
+    for judge in results.judges.values():
+        assert set(judge.slots) <= evaluation
+    # the judges see the same students with the same random numbers: gaps are paired
+    np.testing.assert_array_equal(
+        results.judges["classifier"].slots, results.judges["ground_truth"].slots
+    )
+
+
+def test_split_is_the_one_every_stage_received():
+    split = split_students(1200, TINY.seed)
+    assert len(split.evaluation) == 600 and len(split.validation) == 120
+    assert not np.intersect1d(split.development, split.evaluation).size
+    again = split_students(1200, TINY.seed)
+    np.testing.assert_array_equal(again.train, split.train)
+    with pytest.raises(ValueError, match="too few"):
+        split_students(3)
+
+
+def test_verdicts_are_judged_by_the_ground_truth_and_seeds_are_counted(results):
+    benchmark = results.benchmark.set_index("policy")
+    assert (benchmark["judged_by"] == "ground_truth").all()
+    assert benchmark.loc["qlearning", "seeds"] == TINY.training_seeds == 2
+    assert benchmark.loc["dqn_ensemble", "seeds"] == 1
+    assert benchmark.loc["recommender", "verdict_vs_recommender"] == "baseline"
+    assert set(results.baselines) == {"recommender", "rule_based"}
+
+
+def test_settings_refuse_nonsense():
+    with pytest.raises(ValueError, match="episodes must be >= 1"):
+        Settings(episodes=0)
+    with pytest.raises(ValueError, match="train_on"):
+        Settings(train_on=("oracle",))
+    assert Settings.quick().training_seeds == 2 and Settings().training_seeds >= 3
+    assert Settings().replace(seed=4).seed == 4
