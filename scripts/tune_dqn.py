@@ -5,11 +5,13 @@ buffer) and do not learn on small problems. Each candidate overrides the package
 hyperparameters (``studentgym/hyperparams/dqn.yml``) and is trained with several
 seeds. Selection never sees the benchmark's evaluation students: the search
 splits the students as ``train_agent.py`` does (:mod:`studentgym.split`), trains on
-the training students and evaluates the greedy policy on the validation students,
-with common random numbers, against doing nothing. The winner is copied by hand into
-the YAML, with the table. The trained networks are also judged as ensembles of
-seeds (``n_models``) and as conservative greedy policies at several
-``action_margin`` values (see ``GreedyDQN``), which costs no more training.
+the training students in the classifier simulator (the benchmark's default world)
+and judges the greedy policy as the benchmark's verdicts are judged, by the ground
+truth, on the validation students, with common random numbers, against doing
+nothing. The winner is copied by hand into the YAML, with the table. The trained
+networks are also judged as ensembles of seeds (``n_models``) and as conservative
+greedy policies at several ``action_margin`` values (see ``GreedyDQN``), which
+costs no more training.
 
     python scripts/tune_dqn.py --out outputs/dqn_search.csv
     python scripts/tune_dqn.py --candidates 0 1 --out a.csv   # a share of the work
@@ -28,6 +30,7 @@ import pandas as pd
 from studentgym.agents.benchmark import Judge
 from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
 from studentgym.atomic import atomic_write_csv
+from studentgym.experiment.settings import VERDICT_JUDGE
 from studentgym.predictors.weekly import WeeklySuccessModel
 from studentgym.simulators import CohortGenerator
 from studentgym.simulators.config import CohortConfig
@@ -35,34 +38,38 @@ from studentgym.simulators.student import StudentSimulator
 from studentgym.split import split_students
 
 
-def _scaled(n_envs: int) -> dict[str, int]:
-    """Steps, buffer and target period for ``n_envs`` students stepped together.
+def _budget(
+    n_envs: int, vector_steps: int, gradient_steps: int, learning_rate: float
+) -> dict[str, float]:
+    """A candidate trained for ``vector_steps`` steps of ``n_envs`` students.
 
-    Every candidate makes the same number of gradient steps (2 per step of the
-    vector env, 37,500 steps): more students in parallel means more data for the
-    same training compute, not more compute.
+    The main job trains six DQNs (three seeds in two worlds), so each must cost
+    seconds, not minutes. The target network follows every 125 gradient steps and
+    the buffer holds everything a run sees.
     """
     return {
         "n_envs": n_envs,
-        "n_timesteps": 37_500 * n_envs,
-        "buffer_size": 50_000 * n_envs // 16,
-        "target_update_interval": 1_000 * n_envs // 16,
+        "n_timesteps": vector_steps * n_envs,
+        "gradient_steps": gradient_steps,
+        "learning_rate": learning_rate,
+        "buffer_size": vector_steps * n_envs,
+        "target_update_interval": 125 * n_envs // gradient_steps,
     }
 
 
 CANDIDATES = [  # overrides of the packaged hyperparameters, one candidate each
-    {**_scaled(16), "batch_size": 256, "learning_rate": 5e-5},
-    {**_scaled(64), "batch_size": 256, "learning_rate": 5e-5},
-    {**_scaled(256), "batch_size": 256, "learning_rate": 5e-5},
-    {**_scaled(256), "batch_size": 64, "learning_rate": 5e-5},
-    {**_scaled(256), "batch_size": 256, "learning_rate": 1e-4},
-    {**_scaled(1024), "batch_size": 256, "learning_rate": 5e-5},
+    _budget(256, 2_000, 2, 1e-4),
+    _budget(256, 2_000, 2, 3e-4),
+    _budget(256, 2_000, 2, 1e-3),
+    _budget(256, 2_000, 4, 3e-4),
+    _budget(128, 3_000, 2, 3e-4),
+    _budget(512, 1_500, 2, 3e-4),
 ]
-SEARCHED = ("n_envs", "n_timesteps", "batch_size", "learning_rate")
+SEARCHED = ("n_envs", "n_timesteps", "gradient_steps", "learning_rate")
 MAX_ENSEMBLE = 3
 """Every subset of the trained seeds up to this size is judged as an ensemble
 (``n_models``): ensembles cost training time but no search time."""
-MARGINS = (0.0, 0.02, 0.04)
+MARGINS = (0.0, 0.02, 0.04, 0.06)
 """Q-value leads over no intervention the deployed greedy policy needs (``action_margin``);
 each trained network is judged at every margin, so margins cost no extra training."""
 
@@ -93,9 +100,11 @@ def main(argv: list[str] | None = None) -> int:
 
     cohort = CohortGenerator(CohortConfig(n_students=args.students), seed=args.seed).generate()
     split = split_students(args.students, args.seed)  # the benchmark's split
-    simulator = StudentSimulator(cohort, WeeklySuccessModel().fit(cohort, split.train))
+    success_model = WeeklySuccessModel().fit(cohort, split.train)
+    simulator = StudentSimulator(cohort, success_model)  # the default training world
+    truth = StudentSimulator(cohort, success_model, outcome_model=VERDICT_JUDGE)
     fit, validation = split.train, split.validation
-    evaluate = Judge(simulator, validation, args.eval_students, seed=args.seed + 7)
+    evaluate = Judge(truth, validation, args.eval_students, seed=args.seed + 7)
     results = []
     for index in chosen:
         params = {**load_hyperparams(), **CANDIDATES[index], "n_models": 1}

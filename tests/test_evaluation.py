@@ -10,6 +10,7 @@ from studentgym.agents.benchmark import Judge
 from studentgym.agents.evaluation import ACTION_KEYS, paired_value, rollout
 from studentgym.agents.policies import NoIntervention, RandomPolicy, TabularPolicy
 from studentgym.agents.statistics import gaming_gaps, holm, summarize
+from studentgym.envs.observation import WEEK_FRACTION
 from studentgym.envs.setup import default_world
 from studentgym.envs.tabular import N_STATES
 from studentgym.envs.vector import TutoringVectorEnv
@@ -178,3 +179,39 @@ def test_judge_evaluates_distinct_students():
     assert set(judge.slots) <= set(range(600))
     with pytest.raises(ValueError, match="distinct students"):
         Judge(StudentSimulator(cohort, model), np.arange(600), 700)
+
+
+class LateContact:
+    """A tutor call in each of the course's last three weeks, nothing before."""
+
+    def act(self, obs, info):
+        week = np.rint(np.asarray(obs)[:, WEEK_FRACTION] * 39).astype(int)
+        return np.where(week >= 36, 5, 0)
+
+
+def test_a_late_only_contact_games_the_classifier_judge_not_the_ground_truth():
+    """The final-week classifier weighs the inactivity streak a late call resets; the
+    students' latent course barely changes, so only the classifier judge rewards it."""
+    cohort, model = default_world(4000, 39, 0)
+    records = {}
+    for judge in ("classifier", "ground_truth"):
+
+        def make_env(judge=judge):
+            simulator = StudentSimulator(cohort, model, outcome_model=judge)
+            return TutoringVectorEnv(
+                num_envs=2000, simulator=simulator, hour_price=0.0, outcome_reward="expected"
+            )
+
+        records[judge] = {
+            name: rollout(policy, make_env, seed=11, students=np.arange(2000))
+            for name, policy in (("no_intervention", NoIntervention()), ("late", LateContact()))
+        }
+    assert (records["classifier"]["late"]["delivered_tutor_call"] > 0).mean() > 0.5
+    gaps = gaming_gaps(records["classifier"], records["ground_truth"], n_boot=500)
+    late = gaps.set_index("policy").loc["late"]
+    gain = {
+        judge: (r["late"]["return"] - r["no_intervention"]["return"]).mean()
+        for judge, r in records.items()
+    }
+    assert late["gaming_gap"] == pytest.approx(gain["classifier"] - gain["ground_truth"])
+    assert late["gaming_gap_ci_low"] > 0  # significant: the classifier is being gamed

@@ -164,11 +164,11 @@ def test_tune_dqn_smoke(tmp_path, run_script):
     )
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(out, dtype={"seeds": str})
-    # seeds 0, 1 and their ensemble, each at three margins
-    assert table["seeds"].tolist() == ["0"] * 3 + ["1"] * 3 + ["0+1"] * 3
-    assert table["n_models"].tolist() == [1] * 6 + [2] * 3
+    # seeds 0, 1 and their ensemble, each at four margins
+    assert table["seeds"].tolist() == ["0"] * 4 + ["1"] * 4 + ["0+1"] * 4
+    assert table["n_models"].tolist() == [1] * 8 + [2] * 4
     assert table["candidate"].eq(2).all() and table["n_envs"].eq(4).all()
-    assert sorted(set(table["action_margin"])) == [0.0, 0.02, 0.04]
+    assert sorted(set(table["action_margin"])) == [0.0, 0.02, 0.04, 0.06]
     assert (table["ci_low"] <= table["return_vs_none"]).all()
     result = run_script("tune_dqn.py", *small, "--candidates", "9", "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "--candidates" in result.stderr

@@ -41,8 +41,13 @@ def plot_learning_curves(curves: pd.DataFrame, path: str | Path) -> Path:
     return save_figure(fig, path)
 
 
-def plot_policy_comparison(table: pd.DataFrame, metric: str, path: str | Path) -> Path:
-    """``metric`` per policy with its 95% interval (columns ``metric``, ``_ci_low/_high``)."""
+def plot_policy_comparison(
+    table: pd.DataFrame, metric: str, path: str | Path, labels: list[str] | None = None
+) -> Path:
+    """``metric`` per policy with its 95% interval (columns ``metric``, ``_ci_low/_high``).
+
+    ``labels`` replace the policy names on the axis (e.g. to mark flagged policies).
+    """
     fig, ax = subplots(figsize=(8, 0.5 * len(table) + 1.5))
     y = np.arange(len(table))
     value = table[metric].to_numpy()
@@ -50,7 +55,7 @@ def plot_policy_comparison(table: pd.DataFrame, metric: str, path: str | Path) -
         [value - table[f"{metric}_ci_low"].to_numpy(), table[f"{metric}_ci_high"] - value]
     )
     ax.barh(y, value, xerr=err, capsize=3, color="tab:blue", alpha=0.8)
-    ax.set_yticks(y, table["policy"])
+    ax.set_yticks(y, table["policy"] if labels is None else labels)
     ax.invert_yaxis()
     ax.axvline(0.0, color="grey", lw=1)
     ax.set_xlabel(metric.replace("_", " ") + " (judged by the ground truth)")

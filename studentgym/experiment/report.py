@@ -21,7 +21,7 @@ from studentgym.envs.tabular import (
     state_parts,
 )
 from studentgym.experiment.settings import VERDICT_JUDGE
-from studentgym.experiment.summary import learning_summary, write_summary
+from studentgym.experiment.summary import REFERENCE_ONLY, learning_summary, write_summary
 from studentgym.simulators.interventions import CATALOGUE
 
 
@@ -69,6 +69,15 @@ def action_frequency(results) -> pd.DataFrame:
     ).T
 
 
+def _labels(benchmark: pd.DataFrame) -> list[str]:
+    """Policy names, marked where a reader must not take the bar at face value."""
+    marks = []
+    for policy, gaming in zip(benchmark["policy"], benchmark["gaming_gap_ci_low"] > 0, strict=True):
+        mark = " (clairvoyant)" if policy in REFERENCE_ONLY else ""
+        marks.append(policy + mark + (" (gaming flag)" if gaming else ""))
+    return marks
+
+
 def write_report(results, out: str | Path) -> list[Path]:
     """Write every table, the Q-table, the figures and ``summary.md`` into ``out``."""
     out = Path(out)
@@ -92,7 +101,10 @@ def write_report(results, out: str | Path) -> list[Path]:
         ),
         plots.plot_learning_curves(curves, out / "learning_curves.png"),
         plots.plot_policy_comparison(
-            results.benchmark, "return_minus_no_intervention", out / "policy_comparison.png"
+            results.benchmark,
+            "return_minus_no_intervention",
+            out / "policy_comparison.png",
+            _labels(results.benchmark),
         ),
         plots.plot_q_table(agent.q_table_, out / "q_table.png"),
         plots.plot_action_frequency(frequency, out / "recommendation_frequency.png"),
