@@ -260,6 +260,7 @@ def summarize(
             row[f"{column}_p"] = diff["p"]
         rows.append(row)
     table = pd.DataFrame(rows)
+    order = [c for c in table.columns if not c.startswith("return_minus_")]
     for base in baselines:
         column = f"return_minus_{base}"
         table[f"{column}_p_holm"] = holm(table[f"{column}_p"].to_numpy())
@@ -269,7 +270,9 @@ def summarize(
                 table["policy"], table[column], table[f"{column}_p_holm"], strict=True
             )
         ]
-    return table
+        order += [column, *(f"{column}_{s}" for s in ("ci_low", "ci_high", "p", "p_holm"))]
+        order.append(f"verdict_vs_{base}")
+    return table[order]
 
 
 def gaming_gaps(

@@ -316,7 +316,7 @@ def _tables(records, agents, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame, p
     blocks, gaps = [], []
     for world in s.train_on:
         for m in OUTCOME_MODELS:
-            table = summarize(records[m][world], (BASELINE, NONE), NONE, s.n_boot, s.seed)
+            table = summarize(records[m][world], (NONE, BASELINE), NONE, s.n_boot, s.seed)
             learned = table["policy"].isin(LEARNED)
             blocks.append(
                 table.assign(trained_on=np.where(learned, world, NOT_TRAINED), judged_by=m)
@@ -344,7 +344,7 @@ def _tables(records, agents, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame, p
         for k in range(s.training_seeds):
             chosen = {name: truth[name] for name in (NONE, BASELINE)}
             chosen.update({name: truth[name][k] for name in per_seed})
-            table = summarize(chosen, (BASELINE, NONE), NONE, s.n_boot, s.seed)
+            table = summarize(chosen, (NONE, BASELINE), NONE, s.n_boot, s.seed)
             table = table[table["policy"].isin(per_seed)]
             seed = [agents[world][name].seeds[k] for name in table["policy"]]
             rows.append(table.assign(trained_on=world, seed=seed))

@@ -15,6 +15,10 @@ from studentgym.simulators.reward import HOUR_PRICE
 
 REFERENCE_ONLY = ("oracle",)  # sees the ground truth and the future: not deployable
 PER_SEED = ("qlearning", "qlearning_priors", "dqn")
+SINGLE_RUN = {
+    "dqn_ensemble": "It is DQN's seeds acting as one policy: one ensemble was trained, so "
+    "its interval holds the students' noise, not the learner's."
+}
 WORLDS = {
     "classifier": "the simulator built from data, all an institution has before deployment",
     "ground_truth": "the latent model itself, which no institution has",
@@ -103,6 +107,12 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
             "a lead the interval supports."
             if lead["ci_low"] > 0
             else "the two are not distinguishable, so the ranking between them is not a finding."
+        )
+        + (
+            f" {winner} is one trained policy, so these intervals hold the students' noise "
+            "but not the learner's: another training run may land elsewhere."
+            if winner in SINGLE_RUN
+            else ""
         ),
         "",
         "The learned agents, each against no intervention and against the tuned "
@@ -126,14 +136,10 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
             f"{_verdict(row, BASELINE, 'the tuned ' + BASELINE)}"
             + ("" if beats else f" — **it does not beat the tuned {BASELINE}**")
             + f". Success rate {row['success_rate']:.3f}, {row['tutor_hours']:.2f} tutor hours "
-            "per student." + (" Flagged for gaming (below)." if name in flagged else "")
+            "per student."
+            + (f" {SINGLE_RUN[name]}" if name in SINGLE_RUN else "")
+            + (" Flagged for gaming (below)." if name in flagged else "")
         )
-    lines.append(
-        "- dqn_ensemble is DQN's seeds acting together (one policy, so its interval holds "
-        "the students' noise only)."
-        if "dqn_ensemble" in table.index
-        else ""
-    )
     if "oracle" in table.index:
         lines += [
             "",
