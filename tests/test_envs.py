@@ -174,8 +174,13 @@ def test_reset_options_choose_the_students_and_keep_the_random_numbers():
     for bad in ([1, 2, 3], [0, 1, 2, 1500], [-1, 0, 0, 0]):
         with pytest.raises(ValueError, match="cohort positions"):
             env.reset(seed=5, options={"students": bad})
+    # a refused reset changes nothing: the next episode is the one it would have been
+    twin = TutoringEnv(simulator=env.simulator)
+    single.reset(seed=3)
+    twin.reset(seed=3)
     with pytest.raises(ValueError, match="cohort position"):
         single.reset(options={"student": 1500})
+    assert single.reset()[1]["student_id"] == twin.reset()[1]["student_id"]
 
 
 def test_vector_env_validates_actions():

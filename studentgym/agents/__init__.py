@@ -7,7 +7,11 @@
 - :mod:`~studentgym.agents.mdp`: exact solutions of small MDPs, to check agents;
 - :mod:`~studentgym.agents.sb3` and :mod:`~studentgym.agents.dqn`: Stable-Baselines3's
   DQN on the native vector env, hyperparameters from ``studentgym/hyperparams/dqn.yml``;
-- :mod:`~studentgym.agents.evaluation`: paired evaluation with bootstrap intervals;
-- :mod:`~studentgym.agents.benchmark`, :mod:`~studentgym.agents.summary`,
-  :mod:`~studentgym.agents.plots`: what ``scripts/train_agent.py`` runs and writes.
+- :mod:`~studentgym.agents.evaluation`: rollouts on the same students with the same
+  random numbers; :mod:`~studentgym.agents.statistics`: intervals over students and
+  training seeds, Holm-adjusted verdicts, gaming gaps;
+- :mod:`~studentgym.agents.tuning`: a reference policy's free parameters, chosen on
+  validation students;
+- :mod:`~studentgym.agents.benchmark`, :mod:`~studentgym.agents.plots`: the judge,
+  Q-learning's training loop and the figures of :mod:`studentgym.experiment`'s run.
 """

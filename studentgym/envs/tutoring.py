@@ -194,20 +194,19 @@ class TutoringEnv(gym.Env):
         Raises:
             ValueError: if ``options["student"]`` is not a cohort position.
         """
+        chosen = None if not options else options.get("student")
+        if chosen is not None and not 0 <= int(chosen) < self.simulator.n_students:
+            raise ValueError(
+                f"options['student'] must be a cohort position in "
+                f"[0, {self.simulator.n_students}), got {chosen!r}"
+            )
         super().reset(seed=seed)
         if seed is not None or self._episode < 0:
             self._base_key = int(self.np_random.integers(0, 2**63))
             self._episode = -1
         self._episode += 1
         key, u = episode_scalar(self._base_key, self._episode)
-        row = int(self.pool[int(u * len(self.pool))])
-        if options and options.get("student") is not None:
-            row = int(options["student"])
-            if not 0 <= row < self.simulator.n_students:
-                raise ValueError(
-                    f"options['student'] must be a cohort position in "
-                    f"[0, {self.simulator.n_students}), got {options['student']!r}"
-                )
+        row = int(self.pool[int(u * len(self.pool))]) if chosen is None else int(chosen)
         sim = self.simulator
         self._state = s = sim.start_batch(np.array([row]), np.array([key], dtype=np.uint64))
         X, p = sim.observe(s)

@@ -18,15 +18,17 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from studentgym.agents.benchmark import train_qlearning
-from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
+from studentgym.agents.dqn import load_hyperparams, train_dqn
 from studentgym.agents.policies import TabularPolicy
 from studentgym.agents.qlearning import QLearningAgent
 from studentgym.experiment.settings import Settings
 from studentgym.simulators.student import StudentSimulator
 
-LEARNED = ("qlearning", "qlearning_priors", "dqn", "dqn_ensemble")
-"""The learned policies: Q-learning without and with the recommender's priors, each DQN
-run alone, and DQN's runs as one ensemble."""
+SEEDED = ("qlearning", "qlearning_priors", "dqn")
+"""Learned policies with one trained copy per training seed: Q-learning without and with
+the recommender's priors, and each DQN run alone."""
+LEARNED = (*SEEDED, "dqn_ensemble")
+"""Every learned policy: the seeded ones and DQN's runs acting as one ensemble."""
 
 
 @dataclass
@@ -116,8 +118,3 @@ def train_agents(
         "dqn_ensemble", world, seeds, [ensemble], students, curve.iloc[:0]
     )
     return agents
-
-
-def dqn_ensemble(agents: dict[str, LearnedAgent]) -> GreedyDQN:
-    """The trained DQN ensemble of :func:`train_agents`' result."""
-    return agents["dqn_ensemble"].policies[0]

@@ -45,7 +45,7 @@ from studentgym.agents.statistics import gaming_gaps, summarize
 from studentgym.agents.tuning import RECOMMENDER_GRID, RULE_GRID, tune_policy
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.tutoring import TutoringEnv
-from studentgym.experiment.agents import LEARNED, LearnedAgent, train_agents
+from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_agents
 from studentgym.experiment.report import write_report
 from studentgym.experiment.settings import BASELINE, NONE, NOT_TRAINED, VERDICT_JUDGE, Settings
 from studentgym.io.calibrate import simulation_cohort
@@ -235,7 +235,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         agents[world] = train_agents(
             simulators[world], split.train, s, priors, validation, out / "dqn" / world
         )
-        for name in ("qlearning", "qlearning_priors", "dqn"):
+        for name in SEEDED:
             curve = agents[world][name].curves
             last = curve.groupby("seed")["value"].last()
             log(
@@ -338,14 +338,13 @@ def _tables(records, agents, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame, p
     benchmark = robust[default & (robust["judged_by"] == VERDICT_JUDGE)].reset_index(drop=True)
 
     rows = []
-    per_seed = ("qlearning", "qlearning_priors", "dqn")
     for world in s.train_on:
         truth = records[VERDICT_JUDGE][world]
         for k in range(s.training_seeds):
             chosen = {name: truth[name] for name in (NONE, BASELINE)}
-            chosen.update({name: truth[name][k] for name in per_seed})
+            chosen.update({name: truth[name][k] for name in SEEDED})
             table = summarize(chosen, (NONE, BASELINE), NONE, s.n_boot, s.seed)
-            table = table[table["policy"].isin(per_seed)]
+            table = table[table["policy"].isin(SEEDED)]
             seed = [agents[world][name].seeds[k] for name in table["policy"]]
             rows.append(table.assign(trained_on=world, seed=seed))
     columns = ["policy", "trained_on", "seed", "success_rate", "mean_return", "tutor_hours"]

@@ -10,11 +10,11 @@ import pandas as pd
 from studentgym.agents.benchmark import early_value, episodes_to_fraction
 from studentgym.agents.statistics import Resamples, paired_difference
 from studentgym.atomic import atomic_write_text
+from studentgym.experiment.agents import LEARNED, SEEDED
 from studentgym.experiment.settings import BASELINE, NONE, NOT_TRAINED, VERDICT_JUDGE
 from studentgym.simulators.reward import HOUR_PRICE
 
 REFERENCE_ONLY = ("oracle",)  # sees the ground truth and the future: not deployable
-PER_SEED = ("qlearning", "qlearning_priors", "dqn")
 SINGLE_RUN = {
     "dqn_ensemble": "It is DQN's seeds acting as one policy: one ensemble was trained, so "
     "its interval holds the students' noise, not the learner's."
@@ -122,11 +122,9 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
     per_seed = results.seeds[(results.seeds["trained_on"] == world)].groupby("policy")[
         f"return_minus_{NONE}"
     ]
-    for name in [
-        p for p in ("qlearning", "qlearning_priors", "dqn", "dqn_ensemble") if p in table.index
-    ]:
+    for name in [p for p in LEARNED if p in table.index]:
         row = table.loc[name]
-        seeds = per_seed.get_group(name) if name in PER_SEED else None
+        seeds = per_seed.get_group(name) if name in SEEDED else None
         spread = f" [seeds {', '.join(f'{v:+.3f}' for v in seeds)}]" if seeds is not None else ""
         beats = row[f"verdict_vs_{BASELINE}"] == "better"
         lines.append(
