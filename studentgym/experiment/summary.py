@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from studentgym.agents.benchmark import early_value, episodes_to_fraction
+from studentgym.agents.dqn import load_hyperparams
 from studentgym.agents.statistics import Resamples, paired_difference
 from studentgym.atomic import atomic_write_text
 from studentgym.experiment.agents import LEARNED, SEEDED
@@ -74,7 +75,7 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
         "",
         f"Settings: seed={s.seed}, students={results.cohort.config.n_students}"
         f"{', data=' + s.data if s.data else ''}, training_seeds={s.training_seeds}, "
-        f"episodes={s.episodes}, dqn_steps={s.dqn_steps or 'YAML'}, "
+        f"episodes={s.episodes}, dqn_steps={s.dqn_steps or load_hyperparams()['n_timesteps']}, "
         f"eval_students={len(results.judges[VERDICT_JUDGE].slots)}, n_boot={s.n_boot}. "
         f"Tuned baselines: {tuned}.",
         "",
