@@ -9,7 +9,9 @@ Intervals resample both sources of noise at once: ``n_boot`` bootstrap resamples
 the students (the same resamples for every policy, which keeps the pairing) and,
 independently for each policy, of its training seeds (with replacement from the
 seeds it has). A policy with one seed (a reference policy) gets the students' noise
-only. Metrics get percentile intervals. Paired differences in return get a normal
+only. With few seeds the seed part is rough: resampling k seeds with replacement
+understates their variance by a factor (k - 1) / k (a third with the default 3).
+Metrics get percentile intervals. Paired differences in return get a normal
 interval from the bootstrap standard error and a two-sided p-value from the same
 normal approximation (so the interval excludes 0 exactly when p < 0.05), and the
 p-values of one comparison (every policy against the same baseline) are adjusted by
