@@ -61,7 +61,7 @@ def test_verdicts_are_judged_by_the_ground_truth_and_seeds_are_counted(results):
     assert benchmark.loc["qlearning", "seeds"] == TINY.training_seeds == 2
     assert benchmark.loc["dqn_ensemble", "seeds"] == 1
     assert benchmark.loc["recommender", "verdict_vs_recommender"] == "baseline"
-    assert set(results.baselines) == {"recommender", "rule_based"}
+    assert set(results.baselines) == {"recommender", "rule_based", "best_schedule"}
 
 
 def test_settings_refuse_nonsense():

@@ -39,10 +39,14 @@ def _batch(obs: np.ndarray) -> tuple[np.ndarray, bool]:
     return (obs[None, :], True) if obs.ndim == 1 else (obs, False)
 
 
+def course_week(batch: np.ndarray, n_weeks: int) -> np.ndarray:
+    """The course week each observation is taken in (1 at the first decision)."""
+    return np.rint(batch[:, WEEK_FRACTION] * n_weeks).astype(np.int64)
+
+
 def decision_weeks(batch: np.ndarray, every: int, n_weeks: int) -> np.ndarray:
     """Rows of observations whose course week is 1, 1 + every, 1 + 2 every, ..."""
-    week = np.rint(batch[:, WEEK_FRACTION] * n_weeks).astype(np.int64)
-    return (week - 1) % every == 0
+    return (course_week(batch, n_weeks) - 1) % every == 0
 
 
 def capped(
@@ -184,6 +188,38 @@ class RuleBasedPolicy:
         segments = self.segmenter.predict_names(pd.DataFrame(X, columns=list(NUMERIC_FEATURES)))
         table = self.rules.recommend(batch[deciding, P_SUCCESS], segments.to_numpy())
         return capped(batch, info, deciding, table["intervention_id"].to_numpy(), self.max_repeats)
+
+
+class FixedSchedule:
+    """The same interventions in the same course weeks for every student.
+
+    The reference a personalised policy must beat: it uses nothing about the student.
+    An intervention the budget no longer allows is refused by the env (not charged).
+
+    Args:
+        plan: ``{course week: catalogue id}``; week 1 is the first decision.
+        n_weeks: course length, to read the week from the observation.
+
+    Raises:
+        ValueError: for an action outside the catalogue or a week outside the course.
+    """
+
+    def __init__(self, plan: dict[int, int], n_weeks: int = 39) -> None:
+        for week, action in plan.items():
+            if not 0 <= action < N_ACTIONS or not 1 <= week < n_weeks:
+                raise ValueError(
+                    f"plan entries must map weeks 1..{n_weeks - 1} to actions 0..{N_ACTIONS - 1},"
+                    f" got {week}: {action}"
+                )
+        self.plan, self.n_weeks = dict(plan), n_weeks
+        self._by_week = np.zeros(n_weeks + 1, dtype=np.int64)
+        for week, action in self.plan.items():
+            self._by_week[week] = action
+
+    def act(self, obs: np.ndarray, info: dict) -> np.ndarray | int:
+        batch, single = _batch(obs)
+        actions = self._by_week[np.clip(course_week(batch, self.n_weeks), 0, self.n_weeks)]
+        return int(actions[0]) if single else actions
 
 
 class RandomPolicy:

@@ -4,9 +4,11 @@ A baseline that loses because nobody chose its threshold says little about the
 learner that beat it. :func:`tune_policy` tries every combination of a small grid
 (e.g. the recommender policy's risk threshold, cadence and repeat cap) with a
 :class:`~studentgym.agents.benchmark.Judge` on validation students and keeps the
-best mean return against doing nothing. The judge must not hold evaluation
-students: the chosen policy is then judged on students the choice never saw, so
-its evaluated value carries no winner's curse.
+best mean return against doing nothing; :func:`search_schedule` builds the best
+fixed schedule (the same interventions in the same weeks for everyone) one week at
+a time. The judge must not hold evaluation students: the chosen policy is then
+judged on students the choice never saw, so its evaluated value carries no
+winner's curse.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+
+from studentgym.agents.policies import FixedSchedule
+from studentgym.simulators.interventions import N_ACTIONS
 
 RECOMMENDER_GRID: dict[str, tuple] = {
     "threshold": (0.3, 0.4, 0.5, 0.6, 0.7),
@@ -66,3 +71,44 @@ def tune_policy(
     trials["chosen"] = trials.index == best_row
     best = {name: rows[best_row][name] for name in grid}
     return best, trials
+
+
+def search_schedule(
+    judge: Callable[[Any], tuple[float, float, float]],
+    n_weeks: int = 39,
+    max_weeks: int = 8,
+) -> tuple[dict[int, int], pd.DataFrame]:
+    """The best fixed schedule found by a greedy search, one week at a time, and every trial.
+
+    Week ``k`` (from 1) tries each intervention after the schedule so far and keeps the
+    best; the search stops at the first week where none beats giving nothing more, or
+    after ``max_weeks``. Early weeks come first because relief persists: an intervention
+    given early helps for the rest of the course.
+
+    Args:
+        judge: ``(policy) -> (value, ci_low, ci_high)``, on validation students.
+        n_weeks: course length.
+        max_weeks: the longest schedule tried.
+
+    Returns:
+        ``(plan, trials)``: ``{week: catalogue id}``, and one row per trial with
+        ``week``, ``action``, ``value``, ``ci_low``, ``ci_high`` and ``chosen``.
+    """
+    plan: dict[int, int] = {}
+    current = judge(FixedSchedule(plan, n_weeks))[0]
+    rows = []
+    for week in range(1, max_weeks + 1):
+        tried = []
+        for action in range(1, N_ACTIONS):
+            value, low, high = judge(FixedSchedule({**plan, week: action}, n_weeks))
+            tried.append(
+                {"week": week, "action": action, "value": value, "ci_low": low, "ci_high": high}
+            )
+        best = max(tried, key=lambda row: row["value"])
+        for row in tried:
+            row["chosen"] = row is best and best["value"] > current
+        rows += tried
+        if best["value"] <= current:
+            break
+        plan[week], current = best["action"], best["value"]
+    return plan, pd.DataFrame(rows)

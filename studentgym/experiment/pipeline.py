@@ -14,8 +14,8 @@ Stages, in order (each logs a line and, when it ends, its time):
    simulator per judge (the classifier, the ground truth); one student's rollout is shown;
 4. **recommenders**: profiler, hybrid (SVD + TF-IDF) and segments fitted on training
    students, judged by the ground truth on evaluation students;
-5. **baselines**: the recommender policy's and the rule matrix's free parameters, chosen
-   on validation students by the ground truth;
+5. **baselines**: the recommender policy's and the rule matrix's free parameters, and
+   the best fixed schedule, chosen on validation students by the ground truth;
 6. **agents**: Q-learning without and with the recommender's priors, and DQN, each with
    ``training_seeds`` seeds in each world of ``train_on``;
 7. **benchmark**: every policy on the same evaluation students with the same random
@@ -36,18 +36,27 @@ import pandas as pd
 from studentgym.agents.benchmark import Judge
 from studentgym.agents.oracle import OraclePolicy
 from studentgym.agents.policies import (
+    FixedSchedule,
     NoIntervention,
     RandomPolicy,
     RecommenderPolicy,
     RuleBasedPolicy,
 )
 from studentgym.agents.statistics import gaming_gaps, summarize
-from studentgym.agents.tuning import RECOMMENDER_GRID, RULE_GRID, tune_policy
+from studentgym.agents.tuning import RECOMMENDER_GRID, RULE_GRID, search_schedule, tune_policy
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_agents
 from studentgym.experiment.report import write_report
-from studentgym.experiment.settings import BASELINE, NONE, NOT_TRAINED, VERDICT_JUDGE, Settings
+from studentgym.experiment.settings import (
+    BASELINE,
+    NONE,
+    NOT_TRAINED,
+    SCHEDULE,
+    VERDICT_JUDGE,
+    Settings,
+    describe_plan,
+)
 from studentgym.io.calibrate import simulation_cohort
 from studentgym.io.oulad import read_oulad
 from studentgym.predictors.report import PredictorReport, run_predictors
@@ -202,7 +211,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
     ]
     log(recommenders.evaluation[columns].round(4).to_string(index=False))
 
-    stage("baselines", "baselines: recommender and rule matrix tuned on validation students")
+    stage("baselines", "baselines: recommender, rule matrix and fixed schedule, on validation")
     validation = Judge(
         simulators[VERDICT_JUDGE],
         split.validation,
@@ -223,6 +232,10 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         trials.append(table.assign(policy=name))
         best = table[table["chosen"]].iloc[0]
         log(f"      {name}: {baselines[name]} (validation gain vs none {best['value']:+.4f})")
+    baselines[SCHEDULE], table = search_schedule(validation, n_weeks)
+    trials.append(table.assign(policy=SCHEDULE))
+    gain = table.loc[table["chosen"], "value"].iloc[-1] if table["chosen"].any() else 0.0
+    log(f"      {SCHEDULE}: {describe_plan(baselines[SCHEDULE])} (validation gain {gain:+.4f})")
     tuning = pd.concat(trials, ignore_index=True)
     tuning = tuning[["policy", *[c for c in tuning.columns if c != "policy"]]]
 
@@ -252,6 +265,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         "random": lambda: RandomPolicy(s.seed),
         "rule_based": lambda: makers["rule_based"](**baselines["rule_based"]),
         BASELINE: lambda: makers[BASELINE](**baselines[BASELINE]),
+        SCHEDULE: lambda: FixedSchedule(baselines[SCHEDULE], n_weeks),
         "oracle": OraclePolicy,
     }
     judges = {

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from studentgym.simulators.config import CohortConfig
+from studentgym.simulators.interventions import CATALOGUE
 from studentgym.simulators.student import OUTCOME_MODELS
 
 BASELINE = "recommender"
@@ -15,6 +16,17 @@ VERDICT_JUDGE = "ground_truth"
 """Who decides the verdicts: what happens to the students, not what the classifier believes."""
 NOT_TRAINED = "-"
 """``trained_on`` of the reference policies, which learn nothing from a simulator."""
+SCHEDULE = "best_schedule"
+"""The best fixed schedule: the same interventions in the same weeks for every student."""
+
+
+def describe_plan(plan: dict[int, int]) -> str:
+    """A schedule in words, e.g. ``"week 1 support_referral, week 2 tutor_call"``."""
+    if not plan:
+        return "nothing"
+    return ", ".join(
+        f"week {week} {CATALOGUE[action].key}" for week, action in sorted(plan.items())
+    )
 
 
 @dataclass(frozen=True)

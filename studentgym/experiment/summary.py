@@ -12,7 +12,14 @@ from studentgym.agents.dqn import load_hyperparams
 from studentgym.agents.statistics import Resamples, paired_difference
 from studentgym.atomic import atomic_write_text
 from studentgym.experiment.agents import LEARNED, SEEDED
-from studentgym.experiment.settings import BASELINE, NONE, NOT_TRAINED, VERDICT_JUDGE
+from studentgym.experiment.settings import (
+    BASELINE,
+    NONE,
+    NOT_TRAINED,
+    SCHEDULE,
+    VERDICT_JUDGE,
+    describe_plan,
+)
 from studentgym.simulators.reward import HOUR_PRICE
 
 REFERENCE_ONLY = ("oracle",)  # sees the ground truth and the future: not deployable
@@ -65,10 +72,7 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
     s = results.settings
     table = results.benchmark.set_index("policy")
     flagged = set(table.index[table["gaming_gap_ci_low"] > 0])
-    tuned = "; ".join(
-        f"{name} " + ", ".join(f"{k}={v}" for k, v in params.items())
-        for name, params in results.baselines.items()
-    )
+    tuned = "; ".join(_describe(name, params) for name, params in results.baselines.items())
     world = s.train_on[0]
     lines = [
         "# studentgym benchmark",
@@ -233,13 +237,28 @@ def _baselines_section(results) -> list[str]:
         "",
     ]
     for policy, trials in tuning.groupby("policy", sort=False):
-        best = trials[trials["chosen"]].iloc[0]
-        params = ", ".join(f"{k}={v}" for k, v in results.baselines[policy].items())
+        chosen = trials[trials["chosen"]]
+        if chosen.empty:
+            lines.append(f"- {policy}: nothing beat doing nothing ({len(trials)} trials).")
+            continue
+        best = chosen.iloc[-1]  # a schedule's last addition holds its final value
         lines.append(
-            f"- {policy}: {params}, validation gain over no intervention {best['value']:+.4f} "
-            f"(95% CI {best['ci_low']:+.4f} to {best['ci_high']:+.4f}), best of {len(trials)}."
+            f"- {_describe(policy, results.baselines[policy])}: validation gain over no "
+            f"intervention {best['value']:+.4f} (95% CI {best['ci_low']:+.4f} to "
+            f"{best['ci_high']:+.4f}), best of {len(trials)} trials."
         )
+    lines += [
+        "",
+        f"{SCHEDULE} uses nothing about the student: a learned policy that does not beat it",
+        "has not shown that personalising pays.",
+    ]
     return lines
+
+
+def _describe(name: str, params: dict) -> str:
+    if name == SCHEDULE:
+        return f"{name} {describe_plan(params)}"
+    return f"{name} " + ", ".join(f"{k}={v}" for k, v in params.items())
 
 
 def _priors_section(curves: pd.DataFrame, world: str) -> list[str]:
