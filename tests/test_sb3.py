@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
 from stable_baselines3 import DQN
+from stable_baselines3.common.vec_env import VecNormalize
 
 from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
 from studentgym.agents.sb3 import SB3VecEnv
+from studentgym.agents.scaling import ObservationScaler
 from studentgym.envs.setup import default_world
 from studentgym.envs.vector import TutoringVectorEnv
 from studentgym.simulators.student import StudentSimulator
@@ -68,9 +70,6 @@ def test_adapter_gives_sb3_terminal_observations_and_dqn_trains():
     assert actions.shape == (16,) and set(np.unique(actions)) <= set(range(6))
 
 
-# SB3 2.9 warns on DQN.load that n_steps is ignored, yet the loaded model keeps its
-# NStepReplayBuffer with n_steps and gamma (checked by hand): a spurious message
-@pytest.mark.filterwarnings("ignore:`n_steps=16` is ignored:UserWarning")
 def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
     params = load_hyperparams()
     # gradient steps between target updates: about 125, not the ~2,500 of SB3's Atari default
@@ -109,16 +108,16 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
     assert curve.groupby("seed")["episodes"].apply(lambda e: e.is_monotonic_increasing).all()
     assert isinstance(policy, GreedyDQN) and len(policy.models) == 2
     assert policy.margin == params["action_margin"]
-    for seed, model, normalizer in zip((0, 1), policy.models, policy.normalizers, strict=True):
-        assert normalizer is not None
-        for name in ("dqn.zip", "monitor.csv", "vecnormalize.pkl"):
+    for seed in (0, 1):
+        for name in ("dqn.zip", "monitor.csv", "observations.npz"):
             assert (tmp_path / f"seed_{seed}" / name).stat().st_size > 0, name
-        reloaded = DQN.load(tmp_path / f"seed_{seed}" / "dqn.zip")
-        obs = normalizer.normalize_obs(np.zeros((3, 20), dtype=np.float32))
-        np.testing.assert_array_equal(
-            reloaded.predict(obs, deterministic=True)[0],
-            model.predict(obs, deterministic=True)[0],
-        )
+    assert not list(tmp_path.rglob("*.pkl"))  # nothing a user would have to unpickle
+    # the saved policy acts exactly as the trained one: models, statistics and margin
+    loaded = GreedyDQN.load(tmp_path)
+    obs = SB3VecEnv(64, **SMALL).reset()
+    assert loaded.margin == policy.margin and len(loaded.models) == 2
+    np.testing.assert_array_equal(loaded.q_values(obs), policy.q_values(obs))
+    np.testing.assert_array_equal(loaded.act(obs, {}), policy.act(obs, {}))
     with pytest.raises(ValueError, match="n_models must be >= 1"):
         train_dqn({"simulator": sim}, judge, 800, {**small, "n_models": 0})
 
@@ -158,3 +157,34 @@ def test_greedy_dqn_ensemble_averages_the_models_q_values():
         GreedyDQN(models, [None])
     with pytest.raises(ValueError, match="at least one model"):
         GreedyDQN([])
+
+
+def test_observation_scaler_applies_vecnormalize_statistics_and_saves_without_pickle(tmp_path):
+    env = VecNormalize(SB3VecEnv(32, **SMALL), norm_obs=True, norm_reward=False)
+    env.seed(1)
+    env.reset()
+    for _ in range(20):  # gather running statistics
+        env.step(np.full(32, 2))
+    raw = env.get_original_obs()
+    scaler = ObservationScaler.from_vecnormalize(env)
+    np.testing.assert_array_equal(scaler.normalize_obs(raw), env.normalize_obs(raw))
+    loaded = ObservationScaler.load(scaler.save(tmp_path / "stats.npz"))
+    np.testing.assert_array_equal(loaded.normalize_obs(raw), env.normalize_obs(raw))
+    (tmp_path / "bad.npz").write_bytes(b"not numpy")
+    with pytest.raises(ValueError, match="not written by ObservationScaler"):
+        ObservationScaler.load(tmp_path / "bad.npz")
+    with pytest.raises(FileNotFoundError):
+        ObservationScaler.load(tmp_path / "absent.npz")
+
+
+def test_greedy_dqn_load_refuses_what_is_not_a_saved_policy(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"policy\.json"):
+        GreedyDQN.load(tmp_path)
+    (tmp_path / "policy.json").write_text('{"margin": 0.0}')
+    with pytest.raises(ValueError, match="not a GreedyDQN manifest"):
+        GreedyDQN.load(tmp_path)
+    env = SB3VecEnv(4, **SMALL)
+    GreedyDQN(DQN("MlpPolicy", env, learning_starts=10**9, seed=0), margin=0.01).save(tmp_path)
+    (tmp_path / "model_0" / "dqn.zip").unlink()
+    with pytest.raises(FileNotFoundError, match=r"dqn\.zip"):
+        GreedyDQN.load(tmp_path)

@@ -12,6 +12,8 @@ every so many steps, the same way the tabular agent is evaluated. The YAML's
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -27,7 +29,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
 from studentgym.agents.sb3 import SB3VecEnv
-from studentgym.atomic import atomic_path
+from studentgym.agents.scaling import ObservationScaler
+from studentgym.atomic import atomic_path, atomic_write_text
 
 ENV_ID = "studentgym/Tutoring-v0"
 NOT_DQN_ARGUMENTS = (
@@ -40,6 +43,9 @@ NOT_DQN_ARGUMENTS = (
     "n_models",
 )
 
+
+MANIFEST, MANIFEST_FORMAT = "policy.json", "studentgym.GreedyDQN/1"
+Normalizer = VecNormalize | ObservationScaler | None
 
 TORCH_THREADS = 1
 """CPU threads torch uses while DQN trains or acts: one is faster for this small network
@@ -85,10 +91,15 @@ class GreedyDQN:
     (the winner's curse); averaging seeds shrinks the errors, the margin guards
     against what is left.
 
+    :meth:`save` writes the models (SB3's zip), their observation statistics (``.npz``,
+    no pickle) and a ``policy.json`` naming them and the margin; :meth:`load` restores
+    the policy from that folder, so a trained DQN is evaluated without retraining.
+
     Args:
         models: the trained DQN, or several.
-        normalizers: the ``VecNormalize`` each was trained behind (one for all, or
-            one per model; None for none). Statistics are applied, not updated.
+        normalizers: the ``VecNormalize`` (or :class:`ObservationScaler`) each was
+            trained behind: one for all, or one per model; None for none. Its
+            statistics are copied when the policy is made, and applied, not updated.
         margin: the Q-value lead an intervention needs over no intervention (>= 0).
 
     Raises:
@@ -99,7 +110,7 @@ class GreedyDQN:
     def __init__(
         self,
         models: DQN | Sequence[DQN],
-        normalizers: VecNormalize | Sequence[VecNormalize | None] | None = None,
+        normalizers: Normalizer | Sequence[Normalizer] = None,
         margin: float = 0.0,
     ) -> None:
         if not margin >= 0:
@@ -107,9 +118,12 @@ class GreedyDQN:
         self.models = [models] if isinstance(models, DQN) else list(models)
         if not self.models:
             raise ValueError("GreedyDQN needs at least one model")
-        if normalizers is None or isinstance(normalizers, VecNormalize):
+        if normalizers is None or isinstance(normalizers, VecNormalize | ObservationScaler):
             normalizers = [normalizers] * len(self.models)
-        self.normalizers = list(normalizers)
+        self.normalizers = [
+            ObservationScaler.from_vecnormalize(n) if isinstance(n, VecNormalize) else n
+            for n in normalizers
+        ]
         if len(self.normalizers) != len(self.models):
             raise ValueError(f"{len(self.normalizers)} normalizers for {len(self.models)} models")
         self.margin = float(margin)
@@ -133,6 +147,65 @@ class GreedyDQN:
         best = q.argmax(axis=1)
         lead = q[np.arange(len(q)), best] - q[:, 0]
         return np.where(lead > self.margin, best, 0)
+
+    def save(self, folder: str | Path, names: Sequence[str] | None = None) -> Path:
+        """Write the policy into ``folder``: ``<name>/dqn.zip``, ``<name>/observations.npz``
+        per model (``names`` default ``model_0``, ``model_1``, ...) and ``policy.json``.
+
+        Every file is written atomically; ``policy.json`` last, so a folder with it is whole.
+
+        Raises:
+            ValueError: if the names are not one distinct name per model.
+        """
+        folder = Path(folder)
+        names = list(names or [f"model_{k}" for k in range(len(self.models))])
+        if len(set(names)) != len(self.models):
+            raise ValueError(f"need {len(self.models)} distinct names, got {names}")
+        members = []
+        for name, model, normalizer in zip(names, self.models, self.normalizers, strict=True):
+            (folder / name).mkdir(parents=True, exist_ok=True)
+            with atomic_path(folder / name / "dqn.zip") as tmp, open(tmp, "wb") as f:
+                model.save(f)
+            if normalizer is not None:
+                normalizer.save(folder / name / "observations.npz")
+            members.append({"folder": name, "normalized": normalizer is not None})
+        manifest = {"format": MANIFEST_FORMAT, "margin": self.margin, "members": members}
+        return atomic_write_text(json.dumps(manifest, indent=2), folder / MANIFEST)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> GreedyDQN:
+        """The policy :meth:`save` (or :func:`train_dqn`) wrote into ``folder``.
+
+        Raises:
+            FileNotFoundError: if ``folder`` has no ``policy.json`` or a member's file is
+                missing.
+            ValueError: if ``policy.json`` is not a GreedyDQN manifest.
+        """
+        folder = Path(folder)
+        if not (folder / MANIFEST).is_file():
+            raise FileNotFoundError(f"{folder} has no {MANIFEST}: not a saved GreedyDQN")
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text())
+            margin, members = float(manifest["margin"]), list(manifest["members"])
+            if manifest.get("format") != MANIFEST_FORMAT or not members:
+                raise ValueError("unknown format or no members")
+        except (ValueError, KeyError, TypeError) as err:
+            raise ValueError(f"{folder / MANIFEST} is not a GreedyDQN manifest: {err}") from err
+        models, normalizers = [], []
+        for member in members:
+            path = folder / member["folder"]
+            if not (path / "dqn.zip").is_file():
+                raise FileNotFoundError(f"missing {path / 'dqn.zip'}")
+            with warnings.catch_warnings():
+                # SB3 2.9 says n_steps is ignored on load, but the loaded model keeps its
+                # n-step replay buffer settings: a spurious message
+                warnings.filterwarnings("ignore", message=r"`n_steps=\d+` is ignored")
+                models.append(DQN.load(path / "dqn.zip", device="cpu"))
+            normalized = member.get("normalized", False)
+            normalizers.append(
+                ObservationScaler.load(path / "observations.npz") if normalized else None
+            )
+        return cls(models, normalizers, margin)
 
 
 class GreedyEvalCallback(BaseCallback):
@@ -218,8 +291,10 @@ def train_dqn(
         hyperparams: as from :func:`load_hyperparams` (default: the packaged ones).
         eval_points: evaluations spread over each model's training (plus one before).
         seed: seed of the first model's network, exploration and env.
-        out: folder for each model's ``seed_<seed>/`` with ``monitor.csv``,
-            ``dqn.zip`` and ``vecnormalize.pkl`` (nothing written if None).
+        out: folder for the policy (:meth:`GreedyDQN.save`: ``policy.json`` and, per
+            model, ``seed_<seed>/`` with ``dqn.zip`` and ``observations.npz``), and each
+            model's ``monitor.csv``; nothing is written if None.
+            ``GreedyDQN.load(out)`` restores the policy.
         progress_bar: show SB3's progress bar.
 
     Raises:
@@ -256,7 +331,10 @@ def train_dqn(
         models.append(model)
         normalizers.append(normalizer)
         curves.append(pd.DataFrame(callback.curve).assign(seed=seed + k))
-    return GreedyDQN(models, normalizers, margin), pd.concat(curves, ignore_index=True)
+    policy = GreedyDQN(models, normalizers, margin)
+    if out is not None:
+        policy.save(out, [f"seed_{seed + k}" for k in range(n_models)])
+    return policy, pd.concat(curves, ignore_index=True)
 
 
 def _train_one(
@@ -290,11 +368,5 @@ def _train_one(
         model.learn(steps, callback=callback, progress_bar=progress_bar)
     if normalizer is not None:
         normalizer.training = False
-    if folder is not None:
-        with atomic_path(folder / "dqn.zip") as tmp, open(tmp, "wb") as f:
-            model.save(f)
-        if normalizer is not None:
-            with atomic_path(folder / "vecnormalize.pkl") as tmp:
-                normalizer.save(tmp)
     vec.close()
     return model, normalizer, callback
