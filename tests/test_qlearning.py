@@ -160,7 +160,9 @@ def test_save_and_load(tmp_path):
     np.testing.assert_array_equal(loaded.q_table_, agent.q_table_)
     assert loaded.visits_[1, 2] == 5
     agent.save(tmp_path / "q.csv", action_names=["a", "b", "c"])
-    assert (tmp_path / "q.csv").read_text().splitlines()[0] == "state,a,b,c"
+    lines = (tmp_path / "q.csv").read_text().splitlines()
+    assert lines[0] == "state,a,b,c,visits_a,visits_b,visits_c"
+    assert lines[2].endswith(",0,0,5")  # state 1: visits are counts, not floats
     with pytest.raises(ValueError, match=r"\.npz or \.csv"):
         agent.save(tmp_path / "q.pkl")
     (tmp_path / "bad.npz").write_bytes(b"nope")

@@ -204,7 +204,8 @@ class QLearningAgent:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path, state_names=None, action_names=None) -> Path:
-        """Write the table: ``.npz`` (exact, reloadable) or ``.csv`` (for people).
+        """Write the table: ``.npz`` (exact, reloadable) or ``.csv`` (for people: a row per
+        state, the Q-value of each action, then ``visits_<action>``, the updates behind it).
 
         Raises:
             ValueError: for another file extension.
@@ -215,12 +216,13 @@ class QLearningAgent:
                 np.savez(f, q_table=self.q_table_, visits=self.visits_, gamma=self.gamma)
             return path
         if path.suffix == ".csv":
-            table = pd.DataFrame(
-                self.q_table_,
-                index=pd.Index(state_names or range(self.n_states), name="state"),
-                columns=list(action_names or range(self.n_actions)),
+            actions = list(action_names or range(self.n_actions))
+            index = pd.Index(state_names or range(self.n_states), name="state")
+            q = pd.DataFrame(self.q_table_, index=index, columns=actions)
+            visits = pd.DataFrame(
+                self.visits_, index=index, columns=[f"visits_{a}" for a in actions]
             )
-            return atomic_write_csv(table, path, index=True)
+            return atomic_write_csv(q.join(visits), path, index=True)
         raise ValueError(f"save to .npz or .csv, not {path.suffix!r}")
 
     @classmethod
