@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from studentgym.simulators.batch import uniforms
-from studentgym.simulators.counter_rng import episode_batch, episode_scalar, uniforms_scalar
+from studentgym.simulators.counter_rng import (
+    GOLDEN,
+    episode_batch,
+    episode_scalar,
+    fork_keys,
+    uniforms_scalar,
+)
 
 
 def uniform_table(keys: np.ndarray, weeks: np.ndarray) -> np.ndarray:
@@ -39,3 +45,20 @@ def test_numbers_look_uniform_and_independent():
     correlation = np.corrcoef(table.T)[np.triu_indices(16, 1)]
     assert np.abs(correlation).max() < 0.05
     assert not np.array_equal(table[0], uniform_table(keys[:1], np.ones(1, dtype=np.int64))[0])
+
+
+def test_forked_keys_share_no_random_number_with_their_origin():
+    keys = np.array([0, 12345678901234567890, 2**63 + 5], dtype=np.uint64)
+    course = range(40)
+    for key in keys:
+        streams = [{u for w in course for u in uniforms_scalar(int(key), w)}]
+        for stream in (0, 1, 2):
+            forked = int(fork_keys(np.array([key]), stream)[0])
+            streams.append({u for w in course for u in uniforms_scalar(forked, w)})
+        for i, a in enumerate(streams):
+            for b in streams[i + 1 :]:
+                assert not a & b  # independent futures, not the same numbers shifted
+    # a shift by the golden constant, as once used, replays the origin's numbers
+    shifted = {u for w in course for u in uniforms_scalar(int(keys[1]) + GOLDEN, w)}
+    assert shifted & {u for w in course for u in uniforms_scalar(int(keys[1]), w)}
+    np.testing.assert_array_equal(fork_keys(keys, 1), fork_keys(keys, 1))

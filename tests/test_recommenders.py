@@ -167,8 +167,15 @@ def test_recommenders_beat_random_on_the_ground_truth(tmp_path):
     ):
         assert (tmp_path / name).stat().st_size > 0
     hybrid, random_, oracle = table.loc["hybrid"], table.loc["random"], table.loc["oracle"]
-    assert hybrid["uplift_ci_low"] > random_["uplift"], table[["uplift", "uplift_ci_low"]]
+    # true benefits are expected values over independent futures of the observed past:
+    # the hybrid helps (its interval is above 0) and ranks better than chance by NDCG
+    assert hybrid["uplift_ci_low"] > 0 and hybrid["uplift"] > random_["uplift"]
     assert hybrid["ndcg_at_3"] > random_["ndcg_at_3"] + 0.02
+    for metric in ("precision_at_1", "ndcg_at_3", "uplift"):
+        rows = table[table[metric].notna()]
+        assert (rows[f"{metric}_ci_low"] <= rows[metric]).all(), metric
+        assert (rows[metric] <= rows[f"{metric}_ci_high"]).all(), metric
+    assert table.loc["rule_based", ["ndcg_at_3", "ndcg_at_3_ci_low"]].isna().all()  # one pick
     assert oracle["uplift"] > hybrid["uplift"] and oracle["precision_at_1"] > 0.7
     # priors from the training snapshot: the one-off advice where students were seen
     q = snapshot_priors(report.profiler, report.hybrid, report.train, 39)

@@ -1,17 +1,21 @@
 """Judging recommenders against the simulator's ground truth, which no real recommender gets.
 
 At a decision week ``w`` the students still registered are observed (their
-features after ``w`` weeks, no intervention so far). For each student and each
-intervention the simulator then plays the rest of the course twice with the same
-random numbers (common random numbers): once giving that intervention in week
-``w``, once giving nothing. The true benefit is the difference in expected value,
+features after ``w`` weeks, no intervention so far). From that observed past the
+simulator plays ``n_draws`` independent futures of the rest of the course, each
+once per intervention with the same random numbers (common random numbers). The
+true benefit is the mean difference in value against giving nothing,
 ``2 P(success | latent path) - 1`` (``-1`` if the student withdraws) minus the
-intervention's tutor hours times ``hour_price``, averaged over ``n_draws`` futures.
+intervention's tutor hours times ``hour_price``: what the intervention is worth to
+this student as they are now. No recommender can know it (it sees features, not
+the latent state); nor is it clairvoyant (the futures are not the one the student
+will live).
 
 Ranking metrics on held-out students use those benefits: precision@k (share of
 the top-k with a positive benefit), NDCG@k (gains: positive benefits) and the
 uplift of following the recommender (mean benefit of its top-1), against random
-and popularity baselines and the oracle (the best intervention per student).
+and popularity baselines and the oracle (the intervention with the best true
+benefit per student), each with a 95% bootstrap interval over students.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+from scipy.stats import bootstrap
 
 from studentgym.predictors.features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
+from studentgym.simulators.counter_rng import fork_keys
 from studentgym.simulators.interventions import N_ACTIONS
 from studentgym.simulators.reward import HOUR_PRICE, course_end_value
 from studentgym.simulators.student import StudentSimulator
@@ -81,13 +87,14 @@ def true_benefits(
     """
     n = len(snap.rows)
     values = np.zeros((n_draws, N_ACTIONS, n))
+    observed, gone_before = _run_to(simulator, snap.rows, snap.keys, snap.week)
     for draw in range(n_draws):
-        keys = snap.keys + np.uint64(draw * 0x9E3779B97F4A7C15 % 2**64)
-        start, gone_before = _run_to(simulator, snap.rows, keys, snap.week)
+        future = observed.copy()
+        future.keys[:] = fork_keys(snap.keys, draw)  # the same past, an independent future
         for action in range(N_ACTIONS):
             first = np.full(n, action, dtype=np.int64)
             values[draw, action] = course_value(
-                simulator, start.copy(), first, hour_price, gone_before
+                simulator, future.copy(), first, hour_price, gone_before
             )
     mean = values.mean(axis=0).T
     return mean - mean[:, [0]]
@@ -115,42 +122,62 @@ def course_value(
     return course_end_value(gone, simulator.ground_truth_success(state), state.hours, hour_price)
 
 
-def precision_at_k(recommended: np.ndarray, benefits: np.ndarray) -> float:
-    """Share of recommended interventions (``(n, k)`` catalogue ids) with a positive benefit."""
-    gains = np.take_along_axis(benefits, recommended, axis=1)
-    return float(np.mean(gains > 0))
+def precision_per_student(recommended: np.ndarray, benefits: np.ndarray) -> np.ndarray:
+    """Each student's share of recommended interventions (``(n, k)`` ids) helping them."""
+    return np.mean(np.take_along_axis(benefits, recommended, axis=1) > 0, axis=1)
 
 
-def ndcg_at_k(recommended: np.ndarray, benefits: np.ndarray) -> float:
-    """Mean NDCG@k with gains ``max(benefit, 0)``; students with no positive gain count 0."""
+def ndcg_per_student(recommended: np.ndarray, benefits: np.ndarray) -> np.ndarray:
+    """Each student's NDCG@k with gains ``max(benefit, 0)``; 0 with no positive gain."""
     k = recommended.shape[1]
     discount = 1.0 / np.log2(np.arange(2, k + 2))
     gains = np.maximum(benefits, 0.0)
     dcg = (np.take_along_axis(gains, recommended, axis=1) * discount).sum(axis=1)
     ideal = (-np.sort(-gains[:, 1:], axis=1)[:, :k] * discount).sum(axis=1)
-    return float(np.mean(np.where(ideal > 0, dcg / np.where(ideal > 0, ideal, 1.0), 0.0)))
+    return np.where(ideal > 0, dcg / np.where(ideal > 0, ideal, 1.0), 0.0)
 
 
-def ranking_report(rankings: dict[str, np.ndarray], benefits: np.ndarray) -> pd.DataFrame:
+def precision_at_k(recommended: np.ndarray, benefits: np.ndarray) -> float:
+    """Share of recommended interventions with a positive benefit, over all students."""
+    return float(precision_per_student(recommended, benefits).mean())
+
+
+def ndcg_at_k(recommended: np.ndarray, benefits: np.ndarray) -> float:
+    """Mean NDCG@k over students (see :func:`ndcg_per_student`)."""
+    return float(ndcg_per_student(recommended, benefits).mean())
+
+
+def ranking_report(
+    rankings: dict[str, np.ndarray], benefits: np.ndarray, n_boot: int = 1000, seed: int = 0
+) -> pd.DataFrame:
     """Metrics per recommender; ``rankings`` maps a name to ``(n, k)`` catalogue ids, best first.
 
-    ``uplift`` is the mean benefit of the top-1 with a 95% normal interval.
+    ``precision_at_1``, ``precision_at_3``, ``ndcg_at_3`` and ``uplift`` (the mean true
+    benefit of the top-1) with 95% percentile bootstrap intervals over students
+    (scipy's ``bootstrap``, the same resamples for every recommender); the metrics at
+    3 are NaN for a ranking shorter than 3.
     """
     rows = []
     for name, ranked in rankings.items():
-        top = np.take_along_axis(benefits, ranked[:, :1], axis=1)[:, 0]
-        half = 1.96 * top.std(ddof=1) / np.sqrt(len(top))
-        rows.append(
-            {
-                "recommender": name,
-                "precision_at_1": precision_at_k(ranked[:, :1], benefits),
-                "precision_at_3": precision_at_k(ranked[:, :3], benefits)
-                if ranked.shape[1] >= 3
-                else np.nan,
-                "ndcg_at_3": ndcg_at_k(ranked[:, :3], benefits) if ranked.shape[1] >= 3 else np.nan,
-                "uplift": float(top.mean()),
-                "uplift_ci_low": float(top.mean() - half),
-                "uplift_ci_high": float(top.mean() + half),
-            }
-        )
+        per_student = {
+            "precision_at_1": precision_per_student(ranked[:, :1], benefits),
+            "precision_at_3": precision_per_student(ranked[:, :3], benefits),
+            "ndcg_at_3": ndcg_per_student(ranked[:, :3], benefits),
+            "uplift": np.take_along_axis(benefits, ranked[:, :1], axis=1)[:, 0],
+        }
+        row: dict = {"recommender": name}
+        for metric, values in per_student.items():
+            if metric in ("precision_at_3", "ndcg_at_3") and ranked.shape[1] < 3:
+                row[metric] = row[f"{metric}_ci_low"] = row[f"{metric}_ci_high"] = np.nan
+                continue
+            interval = bootstrap(
+                (values,),
+                np.mean,
+                n_resamples=n_boot,
+                method="percentile",
+                rng=np.random.default_rng(seed),
+            ).confidence_interval
+            row[metric] = float(values.mean())
+            row[f"{metric}_ci_low"], row[f"{metric}_ci_high"] = interval.low, interval.high
+        rows.append(row)
     return pd.DataFrame(rows)

@@ -108,7 +108,7 @@ def run_recommenders(
         "random": np.argsort(rng.random((len(test.rows), 5)), axis=1) + 1,
         "oracle": _ranked(benefits[:, 1:]),
     }
-    evaluation = ranking_report(rankings, benefits)
+    evaluation = ranking_report(rankings, benefits, seed=seed)
     evaluation.insert(1, "students", len(test.rows))
     evaluation["decision_week"] = week
     evaluation["svd_components"] = hybrid.n_components_

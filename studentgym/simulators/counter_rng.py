@@ -60,6 +60,17 @@ def episode_batch(bases: np.ndarray, episodes: np.ndarray) -> tuple[np.ndarray, 
     return key, u
 
 
+def fork_keys(keys: np.ndarray, stream: int) -> np.ndarray:
+    """Keys of an independent random future for each key: a hash of the key and ``stream``.
+
+    Adding a multiple of the golden constant to a key would not do: week ``w`` of
+    ``key + GOLDEN`` replays the uniforms of week ``w`` of ``key`` shifted by one hash.
+    """
+    keys = np.asarray(keys).astype(np.uint64)
+    forked, _ = episode_batch(keys ^ np.uint64(M1), np.full(len(keys), stream, dtype=np.int64))
+    return forked
+
+
 def _mix_array(z: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):
         z = (z ^ (z >> np.uint64(30))) * np.uint64(M1)
