@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     columns = ["policy", "seeds", "success_rate", "mean_return", "tutor_hours"]
     columns += ["return_minus_no_intervention", "verdict_vs_no_intervention"]
-    columns += ["return_minus_recommender", "verdict_vs_recommender", "gaming_gap"]
+    columns += ["return_minus_recommender", "verdict_vs_recommender"]
+    columns += ["return_minus_best_schedule", "verdict_vs_best_schedule", "gaming_gap"]
     print(results.benchmark[columns].round(4).to_string(index=False))
     print(
         f"\nwrote {len(results.files)} result files to {out} in "

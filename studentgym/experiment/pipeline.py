@@ -50,6 +50,7 @@ from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_ag
 from studentgym.experiment.report import write_report
 from studentgym.experiment.settings import (
     BASELINE,
+    COMPARED,
     NONE,
     NOT_TRAINED,
     SCHEDULE,
@@ -330,7 +331,7 @@ def _tables(records, agents, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame, p
     blocks, gaps = [], []
     for world in s.train_on:
         for m in OUTCOME_MODELS:
-            table = summarize(records[m][world], (NONE, BASELINE), NONE, s.n_boot, s.seed)
+            table = summarize(records[m][world], COMPARED, NONE, s.n_boot, s.seed)
             learned = table["policy"].isin(LEARNED)
             blocks.append(
                 table.assign(trained_on=np.where(learned, world, NOT_TRAINED), judged_by=m)
@@ -355,14 +356,14 @@ def _tables(records, agents, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame, p
     for world in s.train_on:
         truth = records[VERDICT_JUDGE][world]
         for k in range(s.training_seeds):
-            chosen = {name: truth[name] for name in (NONE, BASELINE)}
+            chosen = {name: truth[name] for name in COMPARED}
             chosen.update({name: truth[name][k] for name in SEEDED})
-            table = summarize(chosen, (NONE, BASELINE), NONE, s.n_boot, s.seed)
+            table = summarize(chosen, COMPARED, NONE, s.n_boot, s.seed)
             table = table[table["policy"].isin(SEEDED)]
             seed = [agents[world][name].seeds[k] for name in table["policy"]]
             rows.append(table.assign(trained_on=world, seed=seed))
     columns = ["policy", "trained_on", "seed", "success_rate", "mean_return", "tutor_hours"]
-    for base in (NONE, BASELINE):
+    for base in COMPARED:
         columns += [f"return_minus_{base}{suffix}" for suffix in ("", "_ci_low", "_ci_high")]
     seeds = pd.concat(rows, ignore_index=True)[columns]
     return benchmark, robust.reset_index(drop=True), seeds

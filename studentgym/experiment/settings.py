@@ -18,6 +18,10 @@ NOT_TRAINED = "-"
 """``trained_on`` of the reference policies, which learn nothing from a simulator."""
 SCHEDULE = "best_schedule"
 """The best fixed schedule: the same interventions in the same weeks for every student."""
+COMPARED = (NONE, BASELINE, SCHEDULE)
+"""What every policy is compared with, each comparison Holm-adjusted over the policies:
+doing nothing, the tuned one-off recommendation, and the schedule that uses nothing
+about the student (the test of whether personalising pays)."""
 
 
 def describe_plan(plan: dict[int, int]) -> str:
