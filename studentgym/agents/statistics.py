@@ -29,8 +29,14 @@ import pandas as pd
 
 ALPHA = 0.05
 Z_95 = 1.959963984540054
-LINEAR = ("success", "withdrawn", "return", "tutor_hours")
-"""Per-student columns whose means are metrics (success rate, withdrawal rate, ...)."""
+
+NAMES = {
+    "success": "success_rate",
+    "withdrawn": "withdrawal_rate",
+    "return": "mean_return",
+    "tutor_hours": "tutor_hours",
+}
+"""Per-student columns whose means are metrics, and the metrics' names."""
 
 Records = Mapping[str, Sequence[pd.DataFrame] | pd.DataFrame]
 """Policy name -> its rollout frame, or one frame per training seed."""
@@ -151,20 +157,12 @@ def _per_seed_metrics(frames: list[pd.DataFrame], boot: Resamples | None) -> dic
     """Metric -> ``(n_seeds,)`` point values (``boot`` None) or ``(n_seeds, n_boot)``."""
     out: dict[str, list] = {}
     for frame in frames:
-        for column in LINEAR:
+        for column in NAMES:
             values = frame[column].to_numpy(float)
             out.setdefault(column, []).append(values.mean() if boot is None else boot.mean(values))
         for gap, (first, second) in _gap_masks(frame).items():
             out.setdefault(gap, []).append(_group_gap(frame, first, second, boot))
     return {metric: np.asarray(values) for metric, values in out.items()}
-
-
-NAMES = {
-    "success": "success_rate",
-    "withdrawn": "withdrawal_rate",
-    "return": "mean_return",
-    "tutor_hours": "tutor_hours",
-}
 
 
 def paired_difference(
