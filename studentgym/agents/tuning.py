@@ -86,7 +86,9 @@ def search_schedule(
     given early helps for the rest of the course.
 
     Args:
-        judge: ``(policy) -> (value, ci_low, ci_high)``, on validation students.
+        judge: ``(policy) -> (value, ci_low, ci_high)``, the gain over doing nothing on
+            validation students (a :class:`~studentgym.agents.benchmark.Judge`), so the
+            empty schedule is worth 0.
         n_weeks: course length.
         max_weeks: the longest schedule tried.
 
@@ -95,7 +97,7 @@ def search_schedule(
         ``week``, ``action``, ``value``, ``ci_low``, ``ci_high`` and ``chosen``.
     """
     plan: dict[int, int] = {}
-    current = judge(FixedSchedule(plan, n_weeks))[0]
+    current = 0.0  # the empty schedule is doing nothing, the judge's reference
     rows = []
     for week in range(1, max_weeks + 1):
         tried = []
