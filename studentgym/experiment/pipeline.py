@@ -67,10 +67,9 @@ from studentgym.recommenders.report import RecommenderReport, run_recommenders
 from studentgym.recommenders.rules import RuleBasedRecommender
 from studentgym.simulators import CohortConfig, CohortGenerator
 from studentgym.simulators.cohort import Cohort
+from studentgym.simulators.config import OULAD_FINAL_RESULT
 from studentgym.simulators.student import OUTCOME_MODELS, StudentSimulator
 from studentgym.split import StudentSplit, split_students
-
-OULAD_FINAL_RESULT = {"Pass": 0.3793, "Withdrawn": 0.3116, "Fail": 0.2164, "Distinction": 0.0928}
 
 
 @dataclass

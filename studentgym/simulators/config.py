@@ -18,6 +18,8 @@ import pandas as pd
 
 RESULTS = ("Pass", "Withdrawn", "Fail", "Distinction")
 """OULAD's ``final_result`` values."""
+OULAD_FINAL_RESULT = {"Pass": 0.3793, "Withdrawn": 0.3116, "Fail": 0.2164, "Distinction": 0.0928}
+"""OULAD's share of registrations with each final result (reference/oulad.md)."""
 
 TOPICS = ("study_habits", "engagement", "assessment_level", "support_need", "activity_level")
 """The five learning topics; each student has a need in [0, 1] in each."""
