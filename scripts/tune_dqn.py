@@ -30,9 +30,8 @@ import pandas as pd
 from studentgym.agents.benchmark import Judge
 from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
 from studentgym.atomic import atomic_write_csv
+from studentgym.envs.world import WorldSpec, load_world
 from studentgym.experiment.settings import VERDICT_JUDGE
-from studentgym.predictors.weekly import WeeklySuccessModel
-from studentgym.simulators import CohortGenerator
 from studentgym.simulators.config import CohortConfig
 from studentgym.simulators.student import StudentSimulator
 from studentgym.split import split_students
@@ -98,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     if any(not 0 <= i < len(CANDIDATES) for i in chosen):
         parser.error(f"--candidates must lie in [0, {len(CANDIDATES)})")
 
-    cohort = CohortGenerator(CohortConfig(n_students=args.students), seed=args.seed).generate()
-    split = split_students(args.students, args.seed)  # the benchmark's split
-    success_model = WeeklySuccessModel().fit(cohort, split.train)
+    world = load_world(WorldSpec(args.students, cohort_seed=args.seed, fit_on="train"))
+    cohort, success_model = world.cohort, world.success_model  # the benchmark's world
+    split = split_students(args.students, args.seed)  # and its split
     simulator = StudentSimulator(cohort, success_model)  # the default training world
     truth = StudentSimulator(cohort, success_model, outcome_model=VERDICT_JUDGE)
     fit, validation = split.train, split.validation

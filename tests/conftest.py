@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from studentgym.envs.world import CACHE_VARIABLE
 from studentgym.simulators import Cohort, CohortConfig, CohortGenerator
+
+
+@pytest.fixture(scope="session", autouse=True)
+def world_cache(tmp_path_factory) -> Path:
+    """A world cache of the test session's own, shared with the scripts it runs: tests
+    never read or fill the user's cache, and each world is built once per session."""
+    folder = tmp_path_factory.mktemp("world_cache")
+    previous = os.environ.get(CACHE_VARIABLE)
+    os.environ[CACHE_VARIABLE] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ[CACHE_VARIABLE]
+    else:
+        os.environ[CACHE_VARIABLE] = previous
 
 
 @pytest.fixture(scope="session")

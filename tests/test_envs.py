@@ -19,14 +19,17 @@ import studentgym  # noqa: F401  (registers the environments)
 from studentgym.envs.tabular import N_STATES, state_name, tabular_state
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.envs.world import WorldSpec, load_world
 from studentgym.predictors.features import (
     CATEGORICAL_FEATURES,
     NUMERIC_FEATURES,
     weekly_features,
 )
+from studentgym.predictors.weekly import WeeklySuccessModel
 from studentgym.recommenders.evaluation import course_value
 from studentgym.simulators import dynamics
 from studentgym.simulators.counter_rng import uniforms_scalar
+from studentgym.simulators.student import StudentSimulator
 
 SMALL = {"n_students": 1500}  # a small cached world keeps the tests fast
 ENV_ID = "studentgym/Tutoring-v0"
@@ -145,10 +148,10 @@ def test_vector_env_equals_single_envs_on_the_same_seeds(outcome_reward):
         for i, env in enumerate(singles):
             if restart[i]:
                 o, si = env.reset()
-                r, t, result = 0.0, False, ""
+                r, t, result = 0.0, False, None
             else:
                 o, r, t, _, si = env.step(int(actions[i]))
-                result = si["final_result"] or ""
+                result = si["final_result"]
             np.testing.assert_array_equal(obs[i], o)
             assert terminated[i] == t and info["final_result"][i] == result
             assert reward[i] == pytest.approx(r, rel=1e-12, abs=1e-12)
@@ -225,7 +228,7 @@ def test_expected_outcome_reward_is_two_p_minus_one_at_the_end():
     done, ends = np.zeros(64, dtype=bool), 0
     while not done.all():
         _, _, terminated, _, info = env.step(np.zeros(64, dtype=np.int64))
-        outcome, result = info["reward_outcome"], info["final_result"]
+        outcome, result = info["rewards"]["outcome"], info["final_result"]
         ended = terminated & ~done
         withdrawn = ended & (result == "Withdrawn")
         completed = ended & ~withdrawn
@@ -358,8 +361,13 @@ def test_simulator_features_match_weekly_features():
 
 
 def test_compiled_success_probability_matches_the_weekly_pipelines():
-    """The step's P(success) is scikit-learn's, for students at different weeks."""
-    sim = TutoringEnv(**SMALL).simulator
+    """The step's P(success) is scikit-learn's, for students at different weeks, and the
+    env's (cached) world holds exactly the arrays of that fit."""
+    world = load_world(WorldSpec(**SMALL))
+    model = WeeklySuccessModel().fit(world.cohort)
+    for name in ("low_", "high_", "fill_", "slope_", "offset_"):
+        np.testing.assert_array_equal(getattr(world.success_model, name), getattr(model, name))
+    sim = StudentSimulator(world.cohort, model)
     rows = np.arange(0, 1500, 5)
     state = sim.start_batch(rows, np.arange(len(rows), dtype=np.uint64) * 31 + 1)
     for week in range(1, 7):

@@ -11,15 +11,16 @@ from studentgym.agents.evaluation import ACTION_KEYS, paired_value, rollout
 from studentgym.agents.policies import NoIntervention, RandomPolicy, TabularPolicy
 from studentgym.agents.statistics import gaming_gaps, holm, summarize
 from studentgym.envs.observation import WEEK_FRACTION
-from studentgym.envs.setup import default_world
 from studentgym.envs.tabular import N_STATES
 from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.envs.world import WorldSpec, load_world
 from studentgym.simulators.student import StudentSimulator
 
 
 @pytest.fixture(scope="module")
 def make_env():
-    cohort, model = default_world(1500, 39, 0)
+    world = load_world(WorldSpec(1500))
+    cohort, model = world.cohort, world.success_model
     return lambda: TutoringVectorEnv(
         num_envs=400, simulator=StudentSimulator(cohort, model, outcome_model="ground_truth")
     )
@@ -161,7 +162,8 @@ def test_paired_value_matches_the_paired_difference(make_env):
 
 
 def test_judge_compares_a_ready_rollout_as_it_judges_a_policy():
-    cohort, model = default_world(1500, 39, 0)
+    world = load_world(WorldSpec(1500))
+    cohort, model = world.cohort, world.success_model
     judge = Judge(StudentSimulator(cohort, model), np.arange(1500), 300, seed=4)
     played = judge.rollout(RandomPolicy(5))
     assert judge.compare(played) == judge(RandomPolicy(5))
@@ -170,7 +172,8 @@ def test_judge_compares_a_ready_rollout_as_it_judges_a_policy():
 
 
 def test_judge_evaluates_distinct_students():
-    cohort, model = default_world(1500, 39, 0)
+    world = load_world(WorldSpec(1500))
+    cohort, model = world.cohort, world.success_model
     judge = Judge(StudentSimulator(cohort, model), np.arange(600), 500, seed=4)
     played = judge.rollout(NoIntervention())
     ids = cohort.students["id_student"].to_numpy()
@@ -192,7 +195,8 @@ class LateContact:
 def test_a_late_only_contact_games_the_classifier_judge_not_the_ground_truth():
     """The final-week classifier weighs the inactivity streak a late call resets; the
     students' latent course barely changes, so only the classifier judge rewards it."""
-    cohort, model = default_world(4000, 39, 0)
+    world = load_world(WorldSpec(4000))
+    cohort, model = world.cohort, world.success_model
     records = {}
     for judge in ("classifier", "ground_truth"):
 

@@ -8,9 +8,9 @@ import pytest
 from studentgym.agents.evaluation import rollout
 from studentgym.agents.oracle import OraclePolicy
 from studentgym.agents.policies import NoIntervention, RecommenderPolicy, RuleBasedPolicy
-from studentgym.envs.setup import default_world
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.envs.world import WorldSpec, load_world
 from studentgym.recommenders.report import run_recommenders
 from studentgym.simulators.student import StudentSimulator
 from studentgym.split import split_students
@@ -18,7 +18,8 @@ from studentgym.split import split_students
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    cohort, model = default_world(1500, 39, 0)
+    world = load_world(WorldSpec(1500))
+    cohort, model = world.cohort, world.success_model
     judge = StudentSimulator(cohort, model, outcome_model="ground_truth")
     split = split_students(1500)
     report = run_recommenders(

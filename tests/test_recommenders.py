@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studentgym.envs.setup import default_world
 from studentgym.envs.tabular import N_STATES, state_of
+from studentgym.envs.world import WorldSpec, load_world
 from studentgym.recommenders.evaluation import ndcg_at_k, precision_at_k
 from studentgym.recommenders.hybrid import HybridRecommender, minmax_rows
 from studentgym.recommenders.priors import q_priors, snapshot_priors
@@ -75,7 +75,7 @@ def test_recommend_returns_ranked_top_k(levels):
 
 
 def test_topic_profiler_levels_and_items():
-    cohort, _ = default_world(1500, 39, 0)
+    cohort = load_world(WorldSpec(1500)).cohort
     from studentgym.predictors.features import weekly_features
 
     inputs = profile_inputs(weekly_features(cohort, 8))
@@ -148,7 +148,8 @@ def test_priors_shape_order_and_scale():
 
 
 def test_recommenders_beat_random_on_the_ground_truth(tmp_path):
-    cohort, model = default_world(1500, 39, 0)
+    world = load_world(WorldSpec(1500))
+    cohort, model = world.cohort, world.success_model
     sim = StudentSimulator(cohort, model, outcome_model="ground_truth")
     split = split_students(1500, seed=1)
     report = run_recommenders(

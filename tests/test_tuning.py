@@ -8,14 +8,15 @@ import pytest
 from studentgym.agents.benchmark import Judge
 from studentgym.agents.policies import FixedSchedule
 from studentgym.agents.tuning import search_schedule, tune_policy
-from studentgym.envs.setup import default_world
 from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.envs.world import WorldSpec, load_world
 from studentgym.simulators.student import StudentSimulator
 
 
 @pytest.fixture(scope="module")
 def judge():
-    cohort, model = default_world(1500, 39, 0)
+    world = load_world(WorldSpec(1500))
+    cohort, model = world.cohort, world.success_model
     truth = StudentSimulator(cohort, model, outcome_model="ground_truth")
     return Judge(truth, np.arange(1500), 800, seed=3)
 

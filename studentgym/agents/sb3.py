@@ -44,10 +44,12 @@ class SB3VecEnv(VecEnv):
         obs, reward, terminated, truncated, info = self.env.step(self._actions)
         dones = terminated | truncated
         infos: list[dict] = [{key: info[key][i] for key in INFO_KEYS} for i in range(self.num_envs)]
-        for i in np.flatnonzero(dones):
+        for i in np.flatnonzero(dones):  # SB3 wants the last step's info, as DummyVecEnv gives
+            final = info["final_info"]
+            infos[i] = {key: final[key][i] for key in INFO_KEYS}
             infos[i]["terminal_observation"] = info["final_obs"][i]
             infos[i]["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
-            infos[i]["episode_result"] = info["final_result"][i]
+            infos[i]["episode_result"] = final["final_result"][i]
         return obs, reward.astype(np.float32), dones, infos
 
     def close(self) -> None:

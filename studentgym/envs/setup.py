@@ -1,23 +1,28 @@
 """Building what the tutoring environments run on: cohort, weekly classifier, simulator.
 
 ``gym.make("studentgym/Tutoring-v0")`` with no arguments must work quickly and
-offline, so the default cohort and its fitted weekly classifier are built once per
-process and cached (keyed by size, length and seed).
+offline: the cohort and its fitted weekly classifier come from a cached world
+(:mod:`studentgym.envs.world`), built once per machine.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from studentgym.predictors.weekly import WeeklySuccessModel
-from studentgym.simulators import CohortConfig, CohortGenerator
+from studentgym.envs.world import WORLDS, WorldSpec, load_world, resolve
 from studentgym.simulators.cohort import Cohort
 from studentgym.simulators.reward import HOUR_PRICE, OUTCOME_REWARDS
-from studentgym.simulators.student import OUTCOME_MODELS, ResponseParams, StudentSimulator
+from studentgym.simulators.student import (
+    OUTCOME_MODELS,
+    ResponseParams,
+    StudentSimulator,
+    SuccessModel,
+)
+from studentgym.split import split_students
+
+DEFAULT = WORLDS["default"]
 
 
 @dataclass(frozen=True)
@@ -61,24 +66,29 @@ class TutoringParams:
             raise ValueError(f"gamma must be in [0, 1], got {self.gamma}")
 
 
-@lru_cache(maxsize=4)
-def default_world(n_students: int, n_weeks: int, seed: int) -> tuple[Cohort, WeeklySuccessModel]:
-    """A generated cohort and its fitted weekly classifier, cached per process."""
-    config = dataclasses.replace(CohortConfig(), n_students=n_students, n_weeks=n_weeks)
-    cohort = CohortGenerator(config, seed=seed).generate()
-    return cohort, WeeklySuccessModel().fit(cohort)
+def world_spec(
+    world: str | WorldSpec | None, n_students: int, n_weeks: int, cohort_seed: int
+) -> WorldSpec:
+    """The spec ``world`` names, or the one the three size-and-seed arguments give.
+
+    Raises:
+        ValueError: if ``world`` is given together with non-default sizes or seed.
+    """
+    if world is None:
+        return WorldSpec(n_students, n_weeks, cohort_seed)
+    if (n_students, n_weeks, cohort_seed) != (DEFAULT.n_students, DEFAULT.n_weeks, 0):
+        raise ValueError("give either world= or n_students / n_weeks / cohort_seed, not both")
+    return resolve(world)
 
 
 def build_simulator(
     cohort: Cohort | None,
-    success_model: WeeklySuccessModel | None,
-    n_students: int,
-    n_weeks: int,
-    cohort_seed: int,
+    success_model: SuccessModel | None,
+    spec: WorldSpec,
     params: TutoringParams,
     response: ResponseParams | None = None,
 ) -> StudentSimulator:
-    """The simulator for given pieces; missing pieces come from :func:`default_world`.
+    """The simulator for given pieces; missing ones are ``spec``'s world (:func:`load_world`).
 
     Raises:
         ValueError: if a success model is given without its cohort.
@@ -86,22 +96,85 @@ def build_simulator(
     if cohort is None:
         if success_model is not None:
             raise ValueError("a success_model needs the cohort it was fitted on")
-        cohort, success_model = default_world(int(n_students), int(n_weeks), int(cohort_seed))
+        world = load_world(spec)
+        cohort, success_model = world.cohort, world.success_model
     elif success_model is None:
+        from studentgym.predictors.weekly import WeeklySuccessModel  # imports scikit-learn
+
         success_model = WeeklySuccessModel().fit(cohort)
     return StudentSimulator(
         cohort, success_model, params.outcome_model, params.budget_hours, response
     )
 
 
-def student_pool(simulator: StudentSimulator, students) -> np.ndarray:
+SPLIT_PARTS = ("train", "validation", "evaluation")
+
+
+def student_pool(
+    simulator: StudentSimulator,
+    students=None,
+    student_ids=None,
+    split_seed: int = 0,
+) -> np.ndarray:
     """Cohort positions episodes sample from (all by default).
 
+    Args:
+        students: cohort positions, or the name of a part of the world's split
+            (``"train"``, ``"validation"``, ``"evaluation"`` of
+            ``split_students(n_students, split_seed)``).
+        student_ids: OULAD ``id_student`` values instead (as ``info["student_id"]``).
+
     Raises:
-        ValueError: if ``students`` is empty or has positions outside the cohort.
+        ValueError: for both or an empty selection, positions outside the cohort,
+            an unknown split part or ids not in the cohort.
     """
     n = simulator.n_students
+    if students is not None and student_ids is not None:
+        raise ValueError("give students (positions) or student_ids, not both")
+    if student_ids is not None:
+        return positions_of(simulator, student_ids)
+    if isinstance(students, str):
+        if students not in SPLIT_PARTS:
+            raise ValueError(f"students must be positions or one of {SPLIT_PARTS}: {students!r}")
+        return getattr(split_students(n, split_seed), students)
     pool = np.arange(n) if students is None else np.asarray(students, dtype=np.int64).ravel()
     if pool.size == 0 or pool.min() < 0 or pool.max() >= n:
         raise ValueError(f"students must be non-empty cohort positions in [0, {n})")
     return pool
+
+
+def positions_of(simulator: StudentSimulator, student_ids) -> np.ndarray:
+    """Cohort positions of OULAD ``id_student`` values.
+
+    Raises:
+        ValueError: if the selection is empty or names ids not in the cohort.
+    """
+    ids = simulator.cohort.students["id_student"].to_numpy(np.int64)
+    wanted = np.asarray(student_ids, dtype=np.int64).ravel()
+    order = np.argsort(ids)
+    found = np.searchsorted(ids, wanted, sorter=order)
+    found = np.minimum(found, len(ids) - 1)
+    positions = order[found]
+    missing = wanted[ids[positions] != wanted]
+    if wanted.size == 0 or missing.size:
+        raise ValueError(
+            f"student_ids must be non-empty ids of the cohort; not in it: {missing[:10].tolist()}"
+        )
+    return positions
+
+
+def check_render_mode(render_mode: str | None, metadata: dict) -> None:
+    """Gymnasium's rule for a custom env: ``render_mode`` is None or a declared mode.
+
+    ``gym.make`` turns "human" into the ``HumanRendering`` wrapper over "rgb_array",
+    and "rgb_array_list" into ``RenderCollection``, before the env sees them.
+
+    Raises:
+        ValueError: for any other mode, naming the declared ones.
+    """
+    modes = metadata["render_modes"]
+    if render_mode is not None and render_mode not in modes:
+        raise ValueError(
+            f"render_mode must be None or one of {modes}, got {render_mode!r} (gym.make "
+            "gives 'human' and 'rgb_array_list' through Gymnasium's rendering wrappers)"
+        )

@@ -24,7 +24,7 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from gymnasium.vector import VectorObservationWrapper
+from gymnasium.vector import VectorWrapper
 from gymnasium.vector.utils import batch_space
 
 from studentgym.envs.observation import ACTIVE_DAYS, OBSERVATION_NAMES, P_SUCCESS, WEEK_FRACTION
@@ -95,16 +95,31 @@ class TabularObservation(gym.ObservationWrapper):
         return tabular_state(observation)
 
 
-class TabularVectorObservation(VectorObservationWrapper):
-    """The vector counterpart: observations are ``num_envs`` state indices."""
+class TabularVectorObservation(VectorWrapper):
+    """The vector counterpart: observations are ``num_envs`` state indices.
+
+    Works under both autoreset modes: with ``SAME_STEP`` the final observations in
+    ``info["final_obs"]`` are state indices too (Gymnasium's
+    ``VectorObservationWrapper`` refuses that mode, so this is a plain ``VectorWrapper``).
+    """
 
     def __init__(self, env) -> None:
         super().__init__(env)
         self.single_observation_space = spaces.Discrete(N_STATES)
         self.observation_space = batch_space(self.single_observation_space, env.num_envs)
 
-    def observations(self, observations: np.ndarray) -> np.ndarray:
-        return tabular_state(observations)
+    def reset(self, *, seed=None, options=None):
+        observations, info = self.env.reset(seed=seed, options=options)
+        return tabular_state(observations), info
+
+    def step(self, actions):
+        observations, reward, terminated, truncated, info = self.env.step(actions)
+        if "final_obs" in info:
+            final = info["final_obs"].copy()
+            for i in np.flatnonzero(info["_final_obs"]):
+                final[i] = tabular_state(final[i])
+            info = {**info, "final_obs": final}
+        return tabular_state(observations), reward, terminated, truncated, info
 
 
 def make_tabular_env(**kwargs) -> TabularObservation:

@@ -9,7 +9,16 @@ import numpy as np
 from gymnasium import spaces
 
 from studentgym.envs.observation import ObservationBuilder, observation_space
-from studentgym.envs.setup import TutoringParams, build_simulator, student_pool
+from studentgym.envs.rendering import CourseHistory, draw_course
+from studentgym.envs.setup import (
+    TutoringParams,
+    build_simulator,
+    check_render_mode,
+    positions_of,
+    student_pool,
+    world_spec,
+)
+from studentgym.envs.world import WorldSpec
 from studentgym.simulators.counter_rng import episode_scalar
 from studentgym.simulators.interventions import CATALOGUE, N_ACTIONS
 from studentgym.simulators.reward import (
@@ -93,9 +102,9 @@ class TutoringEnv(gym.Env):
 
     ## Starting State
 
-    A student drawn uniformly from the cohort (or from ``students``; or the cohort
-    position ``reset(options={"student": row})`` names) after the first course week
-    (week 0, before any intervention; no one withdraws in it).
+    A student drawn uniformly from the cohort (or from ``students`` / ``student_ids``;
+    or the one ``reset(options={"student": row})`` or ``{"student_id": id}`` names)
+    after the first course week (week 0, before any intervention; no one withdraws in it).
 
     ## Episode End
 
@@ -114,23 +123,35 @@ class TutoringEnv(gym.Env):
 
     | argument       | default        | meaning                                                  |
     |----------------|----------------|----------------------------------------------------------|
-    | cohort         | None           | a ``Cohort`` to sample students from (else generated)    |
-    | success_model  | None           | a fitted ``WeeklySuccessModel`` (else fitted on cohort)  |
-    | n_students     | 4000           | size of the generated cohort                             |
+    | world          | None           | "default", "benchmark" or a ``WorldSpec`` (see below)    |
+    | n_students     | 4000           | size of the generated cohort (without ``world``)         |
     | n_weeks        | 39             | course weeks of the generated cohort                     |
-    | cohort_seed    | 0              | seed of the generated cohort                             |
-    | students       | None           | cohort positions to sample from (e.g. held-out students) |
+    | cohort_seed    | 0              | seed of the generated cohort and of its split            |
+    | cohort         | None           | your own ``Cohort`` instead of a world's                 |
+    | success_model  | None           | its fitted ``WeeklySuccessModel`` (else fitted on it)    |
+    | students       | None           | cohort positions to sample from, or a part of the split: |
+    |                |                | "train", "validation" or "evaluation"                    |
+    | student_ids    | None           | OULAD ``id_student`` values to sample from instead       |
     | hour_price     | 0.02           | reward units per tutor hour                              |
     | budget_hours   | 10.0           | tutor hours per student for the course                   |
     | outcome_model  | "classifier"   | "classifier" or "ground_truth"                           |
     | shaping        | 0.0            | potential-based shaping scale                            |
     | gamma          | 1.0            | discount in the shaping term                             |
     | outcome_reward | "sampled"      | "sampled" (+-1) or "expected" (2 P(success) - 1)         |
-    | render_mode    | None           | "ansi" for a text line per step                          |
+    | render_mode    | None           | "ansi" (a text line) or "rgb_array" (the course so far)  |
     | simulator      | None           | a ready ``StudentSimulator`` (brings its own cohort,     |
     |                |                | classifier, outcome model and budget)                    |
 
     ``gym.make("studentgym/Tutoring-v0", **kwargs)`` passes them through.
+
+    ## Worlds
+
+    The cohort and its fitted weekly classifier are a *world* (``studentgym.envs.world``),
+    built once per machine and loaded from a cache after that. The default is 4,000
+    students (seed 0) with the classifier fitted on all of them; ``world="benchmark"`` is
+    the world of ``scripts/train_agent.py``: 32,593 students (OULAD's size), classifier
+    fitted on the training students only, so ``students="evaluation"`` are unseen.
+    ``env.unwrapped.world_fingerprint`` names the world; saved agents record it.
 
     ## Vectorized environment
 
@@ -143,7 +164,7 @@ class TutoringEnv(gym.Env):
     - v0: initial version.
     """
 
-    metadata: ClassVar[dict] = {"render_modes": ["ansi"], "render_fps": 4}
+    metadata: ClassVar[dict] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
 
     def __init__(
         self,
@@ -161,18 +182,18 @@ class TutoringEnv(gym.Env):
         outcome_reward: str = "sampled",
         render_mode: str | None = None,
         simulator: StudentSimulator | None = None,
+        world: str | WorldSpec | None = None,
+        student_ids=None,
     ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        check_render_mode(render_mode, self.metadata)
+        spec = world_spec(world, n_students, n_weeks, cohort_seed)
         if simulator is not None:  # a given simulator brings its own outcome model and budget
             outcome_model, budget_hours = simulator.outcome_model, simulator.budget_hours
         self.params = TutoringParams(
             hour_price, budget_hours, outcome_model, shaping, gamma, outcome_reward
         )
-        self.simulator = simulator or build_simulator(
-            cohort, success_model, n_students, n_weeks, cohort_seed, self.params
-        )
-        self.pool = student_pool(self.simulator, students)
+        self.simulator = simulator or build_simulator(cohort, success_model, spec, self.params)
+        self.pool = student_pool(self.simulator, students, student_ids, spec.cohort_seed)
         self.n_weeks = self.simulator.n_weeks
         self.action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = observation_space(self.n_weeks, self.simulator.n_assessments)
@@ -187,12 +208,20 @@ class TutoringEnv(gym.Env):
         self._mask_hours = None
         self._action = np.zeros(1, dtype=np.int64)
         self._allow = np.ones(1, dtype=bool)
+        self._history: CourseHistory | None = None
+
+    @property
+    def world_fingerprint(self) -> str:
+        """The world's name: see ``StudentSimulator.world_fingerprint``."""
+        return self.simulator.world_fingerprint
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        """Start the next student; ``options={"student": row}`` picks its cohort position.
+        """Start the next student; ``options={"student": row}`` picks it by cohort
+        position, ``{"student_id": id}`` by OULAD ``id_student``.
 
         Raises:
-            ValueError: if ``options["student"]`` is not a cohort position.
+            ValueError: if ``options["student"]`` is not a cohort position, or
+                ``options["student_id"]`` not an id of the cohort.
         """
         chosen = None if not options else options.get("student")
         if chosen is not None and not 0 <= int(chosen) < self.simulator.n_students:
@@ -200,6 +229,8 @@ class TutoringEnv(gym.Env):
                 f"options['student'] must be a cohort position in "
                 f"[0, {self.simulator.n_students}), got {chosen!r}"
             )
+        if options and options.get("student_id") is not None:
+            chosen = int(positions_of(self.simulator, [options["student_id"]])[0])
         super().reset(seed=seed)
         if seed is not None or self._episode < 0:
             self._base_key = int(self.np_random.integers(0, 2**63))
@@ -213,6 +244,9 @@ class TutoringEnv(gym.Env):
         self._p = float(p[0])
         self._done = False
         self._last = "start"
+        if self.render_mode == "rgb_array":
+            self._history = CourseHistory(self.n_weeks)
+            self._history.record(int(s.week[0]), X[0], self._p, 0)
         obs = self._obs(X, s, p)[0]
         return obs, self._info(delivered=False, rewards=None, result=None)
 
@@ -247,6 +281,8 @@ class TutoringEnv(gym.Env):
         self._p = p_next
         self._done = terminated
         self._last = CATALOGUE[action].name + ("" if delivered or action == 0 else " (refused)")
+        if self._history is not None:
+            self._history.record(int(s.week[0]), X[0], p_next, action if delivered else 0)
         obs = self._obs(X, s, p)[0]
         reward = float(rewards["outcome"] + rewards["cost"] + rewards["shaping"])
         return obs, reward, terminated, False, self._info(delivered, rewards, result)
@@ -268,10 +304,20 @@ class TutoringEnv(gym.Env):
             "rewards": rewards or {"outcome": 0.0, "cost": 0.0, "shaping": 0.0},
         }
 
-    def render(self) -> str | None:
-        if self.render_mode != "ansi" or self._state is None:
+    def render(self) -> str | np.ndarray | None:
+        """ "ansi": a line of text; "rgb_array": ``(400, 600, 3)`` uint8, the course so far."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode: make the env with one")
+            return None
+        if self._state is None:
             return None
         s = self._state
+        if self.render_mode == "rgb_array":
+            title = (
+                f"student {self._ids[int(s.row[0])]} | week {int(s.week[0])}/{self.n_weeks} | "
+                f"tutor hours {float(s.hours[0]):.2f}/{self.params.budget_hours:g} | {self._last}"
+            )
+            return draw_course(self._history, title)
         score, clicks, days = s.score_last[0], s.clicks_last[0], s.days_last[0]
         score = "-" if score != score else f"{score:.0f}"
         return (

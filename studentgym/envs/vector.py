@@ -11,13 +11,29 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from studentgym.envs.observation import ObservationBuilder, observation_space
-from studentgym.envs.setup import TutoringParams, build_simulator, student_pool
+from studentgym.envs.setup import (
+    TutoringParams,
+    build_simulator,
+    check_render_mode,
+    positions_of,
+    student_pool,
+    world_spec,
+)
+from studentgym.envs.world import WorldSpec
 from studentgym.simulators.counter_rng import episode_batch
 from studentgym.simulators.interventions import N_ACTIONS
 from studentgym.simulators.reward import HOUR_PRICE, cost_reward, outcome_reward, shaping_reward
 from studentgym.simulators.student import StudentSimulator
 
-RESULTS = np.array(["", "Pass", "Fail", "Withdrawn"], dtype=object)
+RESULTS = np.array([None, "Pass", "Fail", "Withdrawn"], dtype=object)
+
+
+def _masked(info: dict, mask: np.ndarray) -> dict:
+    """``info`` with a ``_key`` mask after every key, as Gymnasium's vector envs give it."""
+    out = {}
+    for key, value in info.items():
+        out[key], out[f"_{key}"] = value, mask.copy()
+    return out
 
 
 class TutoringVectorEnv(VectorEnv):
@@ -35,13 +51,16 @@ class TutoringVectorEnv(VectorEnv):
     episode, so they do not depend on the number of slots.
 
     With ``autoreset_mode=AutoresetMode.SAME_STEP`` (what Stable-Baselines3 expects)
-    a finished slot starts its next student in the same step; the final observation
-    is in ``info["final_obs"]`` (rows where ``info["_final_obs"]``).
+    a finished slot starts its next student in the same step; as in ``SyncVectorEnv``,
+    its final observation and info are in ``info["final_obs"]`` and
+    ``info["final_info"]`` (slots where ``info["_final_obs"]``).
 
-    ``info`` holds arrays over slots: ``p_success``, ``cost_hours``, ``week``,
-    ``student_id``, ``delivered``, ``final_result`` ("" until known), ``action_mask``
-    (``num_envs x 6``) and the reward parts ``reward_outcome``, ``reward_cost``,
-    ``reward_shaping``.
+    ``info`` is laid out as ``SyncVectorEnv`` lays out the infos of ``num_envs``
+    ``TutoringEnv``: the same keys, an array over slots per key and a ``_key`` mask
+    beside each (``p_success``, ``cost_hours``, ``final_result`` (None until known),
+    ``student_id``, ``week``, ``delivered``, ``action_mask`` (``num_envs x 6``) and
+    ``rewards``, a dict of ``outcome``, ``cost`` and ``shaping`` arrays), so code moves
+    between the two unchanged.
     """
 
     metadata: ClassVar[dict] = {
@@ -69,11 +88,13 @@ class TutoringVectorEnv(VectorEnv):
         max_episode_steps: int | None = None,
         simulator: StudentSimulator | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        world: str | WorldSpec | None = None,
+        student_ids=None,
     ) -> None:
         if int(num_envs) < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        check_render_mode(render_mode, self.metadata)
+        spec = world_spec(world, n_students, n_weeks, cohort_seed)
         self.num_envs = int(num_envs)
         self.autoreset_mode = AutoresetMode(autoreset_mode)
         if self.autoreset_mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
@@ -84,10 +105,8 @@ class TutoringVectorEnv(VectorEnv):
         self.params = TutoringParams(
             hour_price, budget_hours, outcome_model, shaping, gamma, outcome_reward
         )
-        self.simulator = simulator or build_simulator(
-            cohort, success_model, n_students, n_weeks, cohort_seed, self.params
-        )
-        self.pool = student_pool(self.simulator, students)
+        self.simulator = simulator or build_simulator(cohort, success_model, spec, self.params)
+        self.pool = student_pool(self.simulator, students, student_ids, spec.cohort_seed)
         self.n_weeks = self.simulator.n_weeks
         # the course bounds every episode; a shorter limit truncates (make_vec passes it)
         self.max_episode_steps = max_episode_steps
@@ -106,19 +125,26 @@ class TutoringVectorEnv(VectorEnv):
         self._autoreset = np.zeros(self.num_envs, dtype=bool)
         self._steps = np.zeros(self.num_envs, dtype=np.int64)
 
+    @property
+    def world_fingerprint(self) -> str:
+        """The world's name: see ``StudentSimulator.world_fingerprint``."""
+        return self.simulator.world_fingerprint
+
     def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
         """Start a new student in every slot; ``seed`` seeds slot ``i`` with ``seed + i``.
 
         ``options={"students": rows}`` (``num_envs`` cohort positions) starts slot ``i``
         with student ``rows[i]`` instead of a draw from the pool, e.g. to evaluate
-        distinct students; the random numbers are the same either way, and later
-        episodes draw from the pool as usual.
+        distinct students; ``{"student_ids": ids}`` does the same by ``id_student``. The
+        random numbers are the same either way, and later episodes draw from the pool.
 
         Raises:
             ValueError: for a wrong number of seeds or students, or students outside
                 the cohort.
         """
         students = None
+        if options and options.get("student_ids") is not None:
+            options = {"students": positions_of(self.simulator, options["student_ids"])}
         if options and options.get("students") is not None:
             students = np.asarray(options["students"], dtype=np.int64)
             n = self.simulator.n_students
@@ -205,36 +231,51 @@ class TutoringVectorEnv(VectorEnv):
         self._p = p_next
         shaping[resetting] = 0.0
         reward = outcome + cost_part + shaping
+        ended = terminated | truncated
+        final = None
+        if self.autoreset_mode == AutoresetMode.SAME_STEP and ended.any():
+            # the finished students' last observation and info go to final_obs and
+            # final_info; their slots start the next student now, with its reset info
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            last = self._obs(X[ended], s.take(ended), self._p[ended])
+            for i, row in zip(np.flatnonzero(ended), last, strict=True):
+                final_obs[i] = row
+            final = final_obs, self._info(delivered, outcome, cost_part, shaping, result, ended)
+            fresh = sim.start_batch(*self._next_episodes(ended))
+            s.put(ended, fresh)
+            X[ended], self._p[ended] = sim.observe(fresh)
+            self._steps[ended] = 0
+            kept = ~ended
+            delivered, result = delivered & kept, np.where(kept, result, 0)
+            outcome, cost_part, shaping = outcome * kept, cost_part * kept, shaping * kept
+        elif self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            self._autoreset = ended
         obs = self._obs(X, s, self._p)
         info = self._info(delivered, outcome, cost_part, shaping, result)
-        ended = terminated | truncated
-        if self.autoreset_mode == AutoresetMode.SAME_STEP:
-            if ended.any():  # the final observation goes to info, the next student starts now
-                info["final_obs"], info["_final_obs"] = obs.copy(), ended
-                info["final_info"], info["_final_info"] = dict(info), ended
-                fresh = sim.start_batch(*self._next_episodes(ended))
-                s.put(ended, fresh)
-                X[ended], self._p[ended] = sim.observe(fresh)
-                self._steps[ended] = 0
-                obs = self._obs(X, s, self._p)
-        else:
-            self._autoreset = ended
+        if final is not None:
+            info["final_obs"], info["_final_obs"] = final[0], ended
+            info["final_info"], info["_final_info"] = final[1], ended.copy()
         return obs, reward, terminated, truncated, info
 
-    def _info(self, delivered, outcome, cost_part, shaping, result) -> dict:
+    def _info(self, delivered, outcome, cost_part, shaping, result, mask=None) -> dict:
+        """The info of the slots, keys and ``_key`` masks as ``SyncVectorEnv`` gives them
+        (``mask``: the slots that have it; all by default)."""
         s = self._state
-        return {
-            "p_success": self._p.copy(),
-            "cost_hours": s.hours.copy(),
-            "week": s.week.copy(),
-            "student_id": self._ids[s.row],
-            "delivered": delivered,
-            "final_result": RESULTS[result],
-            "action_mask": self.simulator.action_mask(s.hours),
-            "reward_outcome": outcome,
-            "reward_cost": cost_part,
-            "reward_shaping": shaping,
-        }
+        mask = np.ones(self.num_envs, dtype=bool) if mask is None else mask
+        rewards = _masked({"outcome": outcome, "cost": cost_part, "shaping": shaping}, mask)
+        return _masked(
+            {
+                "p_success": self._p.copy(),
+                "cost_hours": s.hours.copy(),
+                "final_result": RESULTS[result],
+                "student_id": self._ids[s.row],
+                "week": s.week.copy(),
+                "delivered": delivered,
+                "action_mask": self.simulator.action_mask(s.hours),
+                "rewards": rewards,
+            },
+            mask,
+        )
 
     def render(self) -> str | None:
         if self.render_mode != "ansi" or self._state is None:

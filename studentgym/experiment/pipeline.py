@@ -46,6 +46,7 @@ from studentgym.agents.statistics import gaming_gaps, summarize
 from studentgym.agents.tuning import RECOMMENDER_GRID, RULE_GRID, search_schedule, tune_policy
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.tutoring import TutoringEnv
+from studentgym.envs.world import WorldSpec, load_world
 from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_agents
 from studentgym.experiment.report import write_report
 from studentgym.experiment.settings import (
@@ -65,10 +66,10 @@ from studentgym.predictors.weekly import WeeklySuccessModel
 from studentgym.recommenders.priors import snapshot_priors
 from studentgym.recommenders.report import RecommenderReport, run_recommenders
 from studentgym.recommenders.rules import RuleBasedRecommender
-from studentgym.simulators import CohortConfig, CohortGenerator
+from studentgym.simulators import CohortConfig
 from studentgym.simulators.cohort import Cohort
 from studentgym.simulators.config import OULAD_FINAL_RESULT
-from studentgym.simulators.student import OUTCOME_MODELS, StudentSimulator
+from studentgym.simulators.student import OUTCOME_MODELS, StudentSimulator, SuccessModel
 from studentgym.split import StudentSplit, split_students
 
 
@@ -97,7 +98,7 @@ class Results:
     cohort: Cohort
     split: StudentSplit
     predictors: PredictorReport
-    success_model: WeeklySuccessModel
+    success_model: SuccessModel
     simulators: dict[str, StudentSimulator]
     recommenders: RecommenderReport
     baselines: dict[str, dict]
@@ -148,10 +149,11 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
     stage("world", "world: cohort, split, final results against OULAD")
     if s.data:
         tables = read_oulad(s.data)
-        cohort = simulation_cohort(tables, seed=s.seed)
-    else:
-        config = CohortConfig(n_students=s.students)
-        cohort = tables = CohortGenerator(config, seed=s.seed).generate()
+        cohort, fitted = simulation_cohort(tables, seed=s.seed), None
+    else:  # the benchmark world: its classifier is fitted on the training students once
+        world = load_world(WorldSpec(s.students, CohortConfig.n_weeks, s.seed, fit_on="train"))
+        cohort = tables = world.cohort
+        fitted = world.success_model
     split = split_students(cohort.config.n_students, s.seed)
     out.mkdir(parents=True, exist_ok=True)
     if not s.data:
@@ -184,7 +186,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
     log(f"      best classifier of the study: {predictors.best_model}")
 
     stage("env", "env: the weekly success classifier on training students, one student shown")
-    success_model = WeeklySuccessModel().fit(cohort, split.train)
+    success_model = fitted or WeeklySuccessModel().fit(cohort, split.train)
     simulators = {
         m: StudentSimulator(cohort, success_model, outcome_model=m) for m in OUTCOME_MODELS
     }

@@ -13,6 +13,8 @@ the simulator draws outcomes from their probabilities, which must be calibrated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -55,8 +57,15 @@ class WeeklySuccessModel:
     def __init__(self, C: float = 1.0) -> None:
         self.C = C
 
-    def fit(self, cohort: Cohort, rows: np.ndarray | None = None) -> WeeklySuccessModel:
+    def fit(
+        self,
+        cohort: Cohort,
+        rows: np.ndarray | None = None,
+        progress: Callable[[int], object] | None = None,
+    ) -> WeeklySuccessModel:
         """Fit on every week of ``cohort``'s students at positions ``rows`` (default: all).
+
+        ``progress(week)`` is called after each week's model is fitted.
 
         The compiled offsets cover every student of the cohort (the simulator scores
         them all), but only ``rows`` inform the fit: pass the training students so that
@@ -93,6 +102,8 @@ class WeeklySuccessModel:
             self.slope_[w] = compiled.coef / compiled.scale
             centring = float(np.sum(compiled.coef * compiled.mean / compiled.scale))
             self.offset_[w] = compiled.categorical_logit(X) - centring
+            if progress is not None:
+                progress(w)
         self.n_weeks_ = n_weeks
         self.fit_rows_ = rows
         return self

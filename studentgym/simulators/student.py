@@ -30,7 +30,10 @@ scores, and their course means (with mean motivation) the final performance.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -159,6 +162,24 @@ class StudentSimulator:
         self._constants = batch.pack_constants(
             self.response, cohort.config, COST_HOURS, self._budget_limit
         )
+
+    @cached_property
+    def world_fingerprint(self) -> str:
+        """16 hex digits naming this world: the students (cohort), the success classifier
+        and the response to interventions; not the outcome model or the budget, which a
+        policy trained in one world may well be judged under.
+
+        Saved agents record it, and refuse to load into a world with another.
+        """
+        digest = hashlib.sha256(repr((self.cohort.config, self.response)).encode())
+        traits = self.cohort.traits
+        arrays = [self.cohort.students["id_student"].to_numpy(np.int64), self.assessment_due]
+        arrays += [getattr(traits, f.name) for f in dataclasses.fields(traits)]
+        m = self.success_model
+        arrays += [m.low_, m.high_, m.fill_, m.slope_, m.offset_]
+        for array in arrays:
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()[:16]
 
     def action_mask(self, hours) -> np.ndarray:
         """int8 mask of the affordable actions given tutor ``hours`` already spent.

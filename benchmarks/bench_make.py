@@ -1,0 +1,70 @@
+"""What a fresh Python process pays to make the tutoring env, as a ratio against CartPole.
+
+Each sample is a new interpreter running ``import gymnasium, studentgym;
+gym.make(ENV).reset(seed=0)``: start-up, imports, the world (loaded from the cache,
+which the first, uncounted run fills) and the first reset. Tutoring and CartPole
+processes alternate so that machine noise hits both alike; the ratio is of the
+medians. Target: at most 5 (issue 15). ``--cold`` also times one build of the world
+into an empty cache.
+
+    python benchmarks/bench_make.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TARGET = 5.0
+CODE = "import gymnasium as gym, studentgym; gym.make({env!r}{kwargs}).reset(seed=0)"
+
+
+def process_seconds(env_id: str, kwargs: str = "", environ: dict | None = None) -> float:
+    """Wall time of one fresh interpreter making and resetting ``env_id``."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", CODE.format(env=env_id, kwargs=kwargs)],
+        check=True,
+        env=environ,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--world", default="default", help="'default' or 'benchmark'")
+    parser.add_argument("--cold", action="store_true", help="also time a build into an empty cache")
+    args = parser.parse_args(argv)
+    kwargs = f", world={args.world!r}"
+
+    process_seconds("studentgym/Tutoring-v0", kwargs)  # fills the cache if it is empty
+    ours, theirs = [], []
+    for _ in range(args.repeats):
+        theirs.append(process_seconds("CartPole-v1"))
+        ours.append(process_seconds("studentgym/Tutoring-v0", kwargs))
+    ratio = statistics.median(ours) / statistics.median(theirs)
+    print(
+        f"fresh process, make + reset ({args.world} world, warm cache): "
+        f"{statistics.median(ours):.2f} s (range {min(ours):.2f}-{max(ours):.2f}) vs "
+        f"CartPole-v1 {statistics.median(theirs):.2f} s: ratio {ratio:.1f} (target <= {TARGET:g})"
+    )
+    if args.cold:
+        with tempfile.TemporaryDirectory() as empty:
+            cold = process_seconds(
+                "studentgym/Tutoring-v0", kwargs, {**os.environ, "STUDENTGYM_CACHE": empty}
+            )
+        print(f"fresh process, make + reset, building the {args.world} world: {cold:.1f} s")
+    ok = ratio <= TARGET
+    print("PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
