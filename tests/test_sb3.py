@@ -11,8 +11,8 @@ from stable_baselines3.common.vec_env import VecNormalize
 from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
 from studentgym.agents.sb3 import SB3VecEnv
 from studentgym.agents.scaling import ObservationScaler
-from studentgym.envs.setup import default_world
 from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.envs.world import WorldSpec, load_world
 from studentgym.simulators.student import StudentSimulator
 
 SMALL = {"n_students": 1500}
@@ -80,7 +80,8 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
     assert params["gamma"] == 1.0
     with pytest.raises(KeyError, match="no DQN hyperparameters"):
         load_hyperparams("CartPole-v1")
-    cohort, model = default_world(1500, 39, 0)
+    world = load_world(WorldSpec(1500))
+    cohort, model = world.cohort, world.success_model
     sim = StudentSimulator(cohort, model)
     calls = []
 
@@ -113,7 +114,13 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
             assert (tmp_path / f"seed_{seed}" / name).stat().st_size > 0, name
     assert not list(tmp_path.rglob("*.pkl"))  # nothing a user would have to unpickle
     # the saved policy acts exactly as the trained one: models, statistics and margin
-    loaded = GreedyDQN.load(tmp_path)
+    loaded = GreedyDQN.load(tmp_path, env=TutoringVectorEnv(4, simulator=sim))
+    assert loaded.world == sim.world_fingerprint == policy.world
+    another = TutoringVectorEnv(4, n_students=1500, cohort_seed=1)
+    with pytest.raises(ValueError, match=r"the DQN policy .* was trained in world"):
+        GreedyDQN.load(tmp_path, env=another)
+    with pytest.raises(ValueError, match="observation statistics"):  # each member's too
+        ObservationScaler.load(tmp_path / "seed_0" / "observations.npz", env=another)
     obs = SB3VecEnv(64, **SMALL).reset()
     assert loaded.margin == policy.margin and len(loaded.models) == 2
     np.testing.assert_array_equal(loaded.q_values(obs), policy.q_values(obs))

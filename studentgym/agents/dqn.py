@@ -31,6 +31,7 @@ from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 from studentgym.agents.sb3 import SB3VecEnv
 from studentgym.agents.scaling import ObservationScaler
 from studentgym.atomic import atomic_path, atomic_write_text
+from studentgym.envs.world import check_world
 
 ENV_ID = "studentgym/Tutoring-v0"
 NOT_DQN_ARGUMENTS = (
@@ -101,6 +102,9 @@ class GreedyDQN:
             trained behind: one for all, or one per model; None for none. Its
             statistics are copied when the policy is made, and applied, not updated.
         margin: the Q-value lead an intervention needs over no intervention (>= 0).
+        world: fingerprint of the world the models were trained in (see
+            ``StudentSimulator.world_fingerprint``): :meth:`save` records it and
+            :meth:`load` refuses another world's env.
 
     Raises:
         ValueError: for a negative margin, no model, or a normalizer count that
@@ -112,6 +116,7 @@ class GreedyDQN:
         models: DQN | Sequence[DQN],
         normalizers: Normalizer | Sequence[Normalizer] = None,
         margin: float = 0.0,
+        world: str | None = None,
     ) -> None:
         if not margin >= 0:
             raise ValueError(f"margin must be >= 0, got {margin}")
@@ -127,6 +132,7 @@ class GreedyDQN:
         if len(self.normalizers) != len(self.models):
             raise ValueError(f"{len(self.normalizers)} normalizers for {len(self.models)} models")
         self.margin = float(margin)
+        self.world = world
 
     def q_values(self, obs: np.ndarray) -> np.ndarray:
         """Mean Q-values over the models, ``(n, 6)``, of a batch of raw observations."""
@@ -140,7 +146,7 @@ class GreedyDQN:
 
     def member(self, index: int) -> GreedyDQN:
         """The ``index``-th model alone, with its normalizer and the same margin."""
-        return GreedyDQN(self.models[index], [self.normalizers[index]], self.margin)
+        return GreedyDQN(self.models[index], [self.normalizers[index]], self.margin, self.world)
 
     def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
         q = self.q_values(obs)
@@ -167,19 +173,30 @@ class GreedyDQN:
             with atomic_path(folder / name / "dqn.zip") as tmp, open(tmp, "wb") as f:
                 model.save(f)
             if normalizer is not None:
+                normalizer.world = normalizer.world or self.world
                 normalizer.save(folder / name / "observations.npz")
             members.append({"folder": name, "normalized": normalizer is not None})
-        manifest = {"format": MANIFEST_FORMAT, "margin": self.margin, "members": members}
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "world": self.world,
+            "margin": self.margin,
+            "members": members,
+        }
         return atomic_write_text(json.dumps(manifest, indent=2), folder / MANIFEST)
 
     @classmethod
-    def load(cls, folder: str | Path) -> GreedyDQN:
+    def load(cls, folder: str | Path, env=None, other_world: bool = False) -> GreedyDQN:
         """The policy :meth:`save` (or :func:`train_dqn`) wrote into ``folder``.
+
+        Args:
+            env: the env it will act in; it must be the world it was trained in.
+            other_world: load into another world anyway (with a warning).
 
         Raises:
             FileNotFoundError: if ``folder`` has no ``policy.json`` or a member's file is
                 missing.
-            ValueError: if ``policy.json`` is not a GreedyDQN manifest.
+            ValueError: if ``policy.json`` is not a GreedyDQN manifest, or the policy
+                was trained in another world than ``env``'s.
         """
         folder = Path(folder)
         if not (folder / MANIFEST).is_file():
@@ -191,6 +208,8 @@ class GreedyDQN:
                 raise ValueError("unknown format or no members")
         except (ValueError, KeyError, TypeError) as err:
             raise ValueError(f"{folder / MANIFEST} is not a GreedyDQN manifest: {err}") from err
+        world = manifest.get("world")
+        check_world(world, env, f"the DQN policy {folder}", other_world)
         models, normalizers = [], []
         for member in members:
             path = folder / member["folder"]
@@ -205,7 +224,7 @@ class GreedyDQN:
             normalizers.append(
                 ObservationScaler.load(path / "observations.npz") if normalized else None
             )
-        return cls(models, normalizers, margin)
+        return cls(models, normalizers, margin, world)
 
 
 class GreedyEvalCallback(BaseCallback):
@@ -317,7 +336,7 @@ def train_dqn(
 
     for k in range(n_models):
         folder = None if out is None else Path(out) / f"seed_{seed + k}"
-        model, normalizer, callback = _train_one(
+        model, normalizer, callback, world = _train_one(
             env_kwargs,
             evaluate,
             steps,
@@ -331,7 +350,7 @@ def train_dqn(
         models.append(model)
         normalizers.append(normalizer)
         curves.append(pd.DataFrame(callback.curve).assign(seed=seed + k))
-    policy = GreedyDQN(models, normalizers, margin)
+    policy = GreedyDQN(models, normalizers, margin, world)
     if out is not None:
         policy.save(out, [f"seed_{seed + k}" for k in range(n_models)])
     return policy, pd.concat(curves, ignore_index=True)
@@ -347,8 +366,9 @@ def _train_one(
     folder: Path | None,
     progress_bar: bool,
     policy: Callable[[DQN, VecNormalize | None], GreedyDQN],
-) -> tuple[DQN, VecNormalize | None, GreedyEvalCallback]:
-    """One DQN run of :func:`train_dqn`: the model, its normalizer and its evaluations."""
+) -> tuple[DQN, VecNormalize | None, GreedyEvalCallback, str]:
+    """One DQN run of :func:`train_dqn`: the model, its normalizer, its evaluations and
+    the fingerprint of the world it was trained in."""
     dqn_kwargs = {k: v for k, v in params.items() if k not in NOT_DQN_ARGUMENTS}
     extra_env = dict(params.get("env_kwargs") or {})
     extra_env.setdefault("gamma", dqn_kwargs.get("gamma", 0.99))  # shaping keeps DQN's optimum
@@ -369,4 +389,4 @@ def _train_one(
     if normalizer is not None:
         normalizer.training = False
     vec.close()
-    return model, normalizer, callback
+    return model, normalizer, callback, env.env.world_fingerprint

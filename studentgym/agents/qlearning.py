@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from studentgym.atomic import atomic_path, atomic_write_csv
+from studentgym.envs.world import check_world, world_of
 
 
 class QLearningAgent:
@@ -44,6 +45,8 @@ class QLearningAgent:
         q_table_: the learned ``(n_states, n_actions)`` table.
         visits_: updates per (state, action).
         learning_curve_: DataFrame of ``episode`` and ``return`` per finished episode.
+        world_: fingerprint of the world it learned in (None before :meth:`learn`, or in
+            an env that is not studentgym's); :meth:`save` records it, :meth:`load` checks it.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class QLearningAgent:
                 f"initial_q must be {(self.n_states, self.n_actions)}, got {initial_q.shape}"
             )
         self.q_table_ = initial_q.copy()
+        self.world_: str | None = None
         self.visits_ = np.zeros((self.n_states, self.n_actions), dtype=np.int64)
         self.learning_curve_ = pd.DataFrame(columns=["episode", "return"])
         self._rng = np.random.default_rng(seed)
@@ -137,6 +141,7 @@ class QLearningAgent:
         """
         if episodes < 1:
             raise ValueError(f"episodes must be >= 1, got {episodes}")
+        self.world_ = world_of(env) or self.world_
         if isinstance(env, gym.vector.VectorEnv):
             return self._learn_vector(env, episodes, progress, callback, callback_every)
         if callback is not None:
@@ -213,7 +218,13 @@ class QLearningAgent:
         path = Path(path)
         if path.suffix == ".npz":
             with atomic_path(path) as tmp, open(tmp, "wb") as f:
-                np.savez(f, q_table=self.q_table_, visits=self.visits_, gamma=self.gamma)
+                np.savez(
+                    f,
+                    q_table=self.q_table_,
+                    visits=self.visits_,
+                    gamma=self.gamma,
+                    world=self.world_ or "",
+                )
             return path
         if path.suffix == ".csv":
             actions = list(action_names or range(self.n_actions))
@@ -226,11 +237,19 @@ class QLearningAgent:
         raise ValueError(f"save to .npz or .csv, not {path.suffix!r}")
 
     @classmethod
-    def load(cls, path: str | Path, **kwargs) -> QLearningAgent:
+    def load(
+        cls, path: str | Path, env=None, other_world: bool = False, **kwargs
+    ) -> QLearningAgent:
         """An agent with the table of a ``.npz`` written by :meth:`save` (no pickle).
 
+        Args:
+            env: the env it will act in; it must be the world the table was learned in.
+            other_world: load into another world anyway (with a warning).
+            kwargs: the agent's other arguments (learning rate, exploration).
+
         Raises:
-            FileNotFoundError, ValueError: for a missing file or one without a Q-table.
+            FileNotFoundError, ValueError: for a missing file, one without a Q-table,
+                or a table learned in another world than ``env``'s.
         """
         path = Path(path)
         if not path.is_file():
@@ -238,10 +257,12 @@ class QLearningAgent:
         try:
             with np.load(path, allow_pickle=False) as data:
                 q, visits, gamma = data["q_table"], data["visits"], float(data["gamma"])
+                world = str(data["world"]) if "world" in data else ""
         except (KeyError, ValueError, OSError) as err:
             raise ValueError(f"{path} is not a Q-table written by QLearningAgent.save") from err
+        check_world(world or None, env, f"the Q-table {path}", other_world)
         agent = cls(q.shape[0], q.shape[1], gamma=gamma, initial_q=q, **kwargs)
-        agent.visits_ = visits
+        agent.visits_, agent.world_ = visits, world or None
         return agent
 
 

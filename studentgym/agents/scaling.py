@@ -15,6 +15,7 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecNormalize
 
 from studentgym.atomic import atomic_path
+from studentgym.envs.world import check_world
 
 
 class ObservationScaler:
@@ -24,16 +25,24 @@ class ObservationScaler:
         mean, var: per-feature running mean and variance.
         epsilon: added to the variance before the square root.
         clip: absolute bound of the standardised observation.
+        world: fingerprint of the world the statistics were gathered in (recorded by
+            :meth:`save`, checked by :meth:`load`).
     """
 
     def __init__(
-        self, mean: np.ndarray, var: np.ndarray, epsilon: float = 1e-8, clip: float = 10.0
+        self,
+        mean: np.ndarray,
+        var: np.ndarray,
+        epsilon: float = 1e-8,
+        clip: float = 10.0,
+        world: str | None = None,
     ) -> None:
         self.mean = np.asarray(mean, dtype=np.float64)
         self.var = np.asarray(var, dtype=np.float64)
         if self.mean.shape != self.var.shape:
             raise ValueError(f"mean {self.mean.shape} and var {self.var.shape} differ in shape")
         self.epsilon, self.clip = float(epsilon), float(clip)
+        self.world = world
 
     @classmethod
     def from_vecnormalize(cls, normalizer: VecNormalize) -> ObservationScaler:
@@ -50,21 +59,38 @@ class ObservationScaler:
         """Write the statistics to a ``.npz`` file, atomically."""
         path = Path(path)
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            np.savez(f, mean=self.mean, var=self.var, epsilon=self.epsilon, clip=self.clip)
+            np.savez(
+                f,
+                mean=self.mean,
+                var=self.var,
+                epsilon=self.epsilon,
+                clip=self.clip,
+                world=self.world or "",
+            )
         return path
 
     @classmethod
-    def load(cls, path: str | Path) -> ObservationScaler:
+    def load(cls, path: str | Path, env=None, other_world: bool = False) -> ObservationScaler:
         """The statistics :meth:`save` wrote (no pickle).
 
+        Args:
+            env: the env they will standardise; it must be the world they were gathered in.
+            other_world: load for another world anyway (with a warning).
+
         Raises:
-            FileNotFoundError, ValueError: for a missing file or one without the statistics.
+            FileNotFoundError, ValueError: for a missing file, one without the statistics,
+                or statistics of another world than ``env``'s.
         """
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"no observation statistics at {path}")
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls(data["mean"], data["var"], float(data["epsilon"]), float(data["clip"]))
+                world = (str(data["world"]) if "world" in data else "") or None
+                scaler = cls(
+                    data["mean"], data["var"], float(data["epsilon"]), float(data["clip"]), world
+                )
         except (KeyError, ValueError, OSError) as err:
             raise ValueError(f"{path} is not written by ObservationScaler.save") from err
+        check_world(world, env, f"the observation statistics {path}", other_world)
+        return scaler
