@@ -2,9 +2,12 @@
 
 - single env: steps per second of ``gym.make("studentgym/Tutoring-v0")`` over
   ``gym.make("CartPole-v1")`` (both with Gymnasium's wrappers, random actions,
-  resets included); target >= 0.5;
+  resets included); floor 0.5, goal 1.0;
 - vector env: student-steps per second of ``TutoringVectorEnv(4096)`` over
-  ``CartPoleVectorEnv(num_envs=4096)``; target >= 0.10.
+  ``CartPoleVectorEnv(num_envs=4096)``; floor 0.10, goal 0.25.
+
+The exit status guards the floors (a regression fails); the goals are issue 15's and
+are printed beside each ratio.
 
 Each measurement is the best of ``--repeats`` runs, interleaved with its
 reference so that machine noise hits both alike.
@@ -24,7 +27,8 @@ from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 
 import studentgym  # noqa: F401  (registers the environments)
 
-SINGLE_TARGET, VECTOR_TARGET = 0.5, 0.10
+SINGLE_FLOOR, VECTOR_FLOOR = 0.5, 0.10
+SINGLE_GOAL, VECTOR_GOAL = 1.0, 0.25
 
 
 def single_rate(env: gym.Env, steps: int, seed: int = 0) -> float:
@@ -73,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"single env: {ours:,.0f} steps/s vs CartPole-v1 {ref:,.0f}: ratio {single:.2f} "
-        f"(target >= {SINGLE_TARGET})"
+        f"(floor {SINGLE_FLOOR}, goal {SINGLE_GOAL})"
     )
 
     venv = gym.make_vec(
@@ -87,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"vector env ({args.num_envs}): {ours:,.0f} student-steps/s vs CartPoleVectorEnv "
-        f"{ref:,.0f}: ratio {vector:.3f} (target >= {VECTOR_TARGET})"
+        f"{ref:,.0f}: ratio {vector:.3f} (floor {VECTOR_FLOOR}, goal {VECTOR_GOAL})"
     )
-    ok = single >= SINGLE_TARGET and vector >= VECTOR_TARGET
+    ok = single >= SINGLE_FLOOR and vector >= VECTOR_FLOOR
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -61,9 +61,9 @@ class ObservationBuilder:
         self.static = simulator.static_obs
         self._doses, self._hours = COLUMNS["doses"][0], COLUMNS["hours"][0]
 
-    def __call__(self, X: np.ndarray, s: BatchState, p: np.ndarray) -> np.ndarray:
-        """``(n, 20)`` float32 observations of the students of ``s``."""
-        obs = np.empty((len(X), len(OBSERVATION_NAMES)), dtype=np.float32)
+    def __call__(self, X: np.ndarray, s: BatchState, p: np.ndarray, out=None) -> np.ndarray:
+        """``(n, 20)`` float32 observations of the students of ``s`` (into ``out`` if given)."""
+        obs = np.empty((len(X), len(OBSERVATION_NAMES)), dtype=np.float32) if out is None else out
         _observations(
             X,
             self._columns,

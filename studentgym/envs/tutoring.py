@@ -27,7 +27,7 @@ from studentgym.simulators.reward import (
     outcome_reward,
     shaping_reward,
 )
-from studentgym.simulators.student import StudentSimulator
+from studentgym.simulators.student import SIMULATED_FEATURES, StudentSimulator
 
 RESULT_PASS, RESULT_FAIL, RESULT_WITHDRAWN = "Pass", "Fail", "Withdrawn"
 
@@ -208,6 +208,10 @@ class TutoringEnv(gym.Env):
         self._mask_hours = None
         self._action = np.zeros(1, dtype=np.int64)
         self._allow = np.ones(1, dtype=bool)
+        # one student stepped many times: the compiled calls fill these, not new arrays
+        self._step_out = (np.empty(1, bool), np.empty(1), np.empty(1, bool), np.empty(1))
+        self._seen = (np.empty((1, len(SIMULATED_FEATURES))), np.empty(1))
+        self._obs_out = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
         self._history: CourseHistory | None = None
 
     @property
@@ -255,10 +259,11 @@ class TutoringEnv(gym.Env):
             raise RuntimeError("the episode has ended: call reset() before step()")
         self._action[0] = action = _check_action(action)
         sim, s, params = self.simulator, self._state, self.params
-        delivered, cost, withdrew, u_outcome = sim.step_batch(s, self._action, self._allow)
+        out = sim.step_batch(s, self._action, self._allow, self._step_out)
+        delivered, cost, withdrew, u_outcome = out
         delivered, withdrew = bool(delivered[0]), bool(withdrew[0])
         result, p_final = None, 0.0
-        X, p = sim.observe(s)
+        X, p = sim.observe(s, self._seen)
         if withdrew:
             result, p_next = RESULT_WITHDRAWN, 0.0
             p[0] = 0.0
@@ -283,7 +288,7 @@ class TutoringEnv(gym.Env):
         self._last = CATALOGUE[action].name + ("" if delivered or action == 0 else " (refused)")
         if self._history is not None:
             self._history.record(int(s.week[0]), X[0], p_next, action if delivered else 0)
-        obs = self._obs(X, s, p)[0]
+        obs = self._obs(X, s, p, self._obs_out)[0].copy()
         reward = float(rewards["outcome"] + rewards["cost"] + rewards["shaping"])
         return obs, reward, terminated, False, self._info(delivered, rewards, result)
 
