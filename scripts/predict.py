@@ -14,17 +14,19 @@ written if the input is refused.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from studentgym.atomic import atomic_write_csv
-from studentgym.io.teacher import TeacherModel, read_teacher_csv, success_labels, teacher_view
-from studentgym.simulators import CohortConfig, CohortGenerator
+from studentgym.io.teacher import (
+    class_summary,
+    fit_teacher_model,
+    read_teacher_csv,
+    success_labels,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -37,44 +39,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def summary_table(results: pd.DataFrame) -> pd.DataFrame:
-    """All students and each segment: size, at risk, mean P(success)."""
-    groups = [("all students", results), *results.groupby("segment", sort=True)]
-    return pd.DataFrame(
-        [
-            {
-                "group": name,
-                "students": len(group),
-                "at_risk": int(group["at_risk"].sum()),
-                "at_risk_share": float(group["at_risk"].mean()),
-                "mean_success_probability": float(group["success_probability"].mean()),
-            }
-            for name, group in groups
-        ]
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         frame, repairs = read_teacher_csv(args.input)
-        if args.train:
-            train, _ = read_teacher_csv(args.train)
-            labels = success_labels(train)
-            if labels is None:
-                raise ValueError(f"{args.train}: a training file needs a Final_Result column")
-            source = args.train
-        else:
-            config = dataclasses.replace(CohortConfig(), n_students=5_000)
-            train = teacher_view(CohortGenerator(config, seed=args.seed).generate())
-            labels, source = success_labels(train), "a synthetic cohort of 5,000 students"
-        model = TeacherModel(threshold=args.threshold, seed=args.seed).fit(train, labels)
+        model, source = fit_teacher_model(args.train, args.threshold, args.seed)
     except (ValueError, FileNotFoundError) as err:
         print(f"predict.py: error: {err}", file=sys.stderr)
         return 2
 
     results = model.score(frame)
-    summary = summary_table(results)
+    summary = class_summary(results)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_csv(results, out)

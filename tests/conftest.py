@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from studentgym.envs.world import CACHE_VARIABLE
+from studentgym.experiment import Settings, run
 from studentgym.simulators import Cohort, CohortConfig, CohortGenerator
 
 
@@ -25,6 +26,26 @@ def world_cache(tmp_path_factory) -> Path:
         del os.environ[CACHE_VARIABLE]
     else:
         os.environ[CACHE_VARIABLE] = previous
+
+
+TINY = Settings.quick(
+    students=1200,
+    episodes=400,
+    dqn_steps=300,
+    eval_students=120,
+    validation_students=80,
+    recommender_students=150,
+    predictor_students=400,
+    n_boot=100,
+)
+"""A quick benchmark, smaller still: every stage and output of the main job in seconds."""
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, world_cache):
+    """``(results, folder)`` of one :data:`TINY` run, shared by the tests that read it."""
+    folder = tmp_path_factory.mktemp("tiny_run")
+    return run(TINY, folder, log=lambda line: None), folder
 
 
 @pytest.fixture(scope="session")

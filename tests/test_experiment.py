@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import TINY
 
-from studentgym.experiment import Settings, run
+from studentgym.experiment import Settings
 from studentgym.split import split_students
-
-TINY = Settings.quick(
-    students=1200,
-    episodes=400,
-    dqn_steps=300,
-    eval_students=120,
-    validation_students=80,
-    recommender_students=150,
-    predictor_students=400,
-    n_boot=100,
-)
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory):
-    return run(TINY, tmp_path_factory.mktemp("run"), log=lambda line: None)
+def results(tiny_run):
+    return tiny_run[0]
 
 
 def test_nothing_fitted_or_tuned_for_the_env_has_seen_an_evaluation_student(results):

@@ -18,7 +18,7 @@ FRAME_SIZE = (600, 400)
 _DPI = 100
 _MARKS = ("", "S", "N", "P", "R", "C")  # study skills, nudge, practice, referral, call
 _LEGEND = "interventions: S study skills, N nudge, P practice, R referral, C call"
-_RED = "#d62728"
+_RED, _BLUE = "#d62728", "#08519c"
 _CLICKS, _SUBMISSIONS, _SCORE = (
     SIMULATED_FEATURES.index(name) for name in ("clicks_last_week", "submissions", "score_last")
 )
@@ -71,7 +71,7 @@ def draw_course(history: CourseHistory, title: str) -> np.ndarray:
         mark = _MARKS[history.action[week]]
         clicks_axis.text(week, 1.02, mark, transform=above, ha="center", color=_RED, fontsize=8)
     chance_axis = clicks_axis.twinx()
-    chance_axis.plot(weeks, history.p_success, color="#08519c", lw=2, label="P(success)")
+    chance_axis.plot(weeks, history.p_success, "-o", color=_BLUE, lw=2, ms=3, label="P(success)")
     chance_axis.plot(weeks, history.score / 100, "o", color="#ff7f0e", ms=4, label="score / 100")
     chance_axis.set_ylim(0, 1)
     chance_axis.legend(loc="upper right", fontsize=7, frameon=False)

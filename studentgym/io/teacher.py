@@ -29,6 +29,7 @@ click counted as 1.5 minutes of work; active-day share as attendance) to train o
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,8 @@ from studentgym.predictors.preprocessing import IQRCapper
 from studentgym.predictors.schema import Column, describe_rows
 from studentgym.predictors.segments import name_segments
 from studentgym.recommenders.rules import RuleBasedRecommender
-from studentgym.simulators.cohort import Cohort
+from studentgym.simulators.cohort import Cohort, CohortGenerator
+from studentgym.simulators.config import CohortConfig
 
 QUIZZES = ("Quiz1", "Quiz2", "Quiz3")
 NUMERIC = (*QUIZZES, "Time_Spent", "Assignments", "Attendance")
@@ -214,4 +216,57 @@ def teacher_view(cohort: Cohort) -> pd.DataFrame:
             "Attendance": np.round(100.0 * days / (7.0 * cohort.config.n_weeks), 1),
             "Final_Result": np.where(success, "Pass", "Fail"),
         }
+    )
+
+
+SYNTHETIC_STUDENTS = 5_000
+"""Students of the synthetic cohort the default teacher model is trained on."""
+
+
+def fit_teacher_model(
+    train: str | Path | None = None, threshold: float = 0.5, seed: int = 0
+) -> tuple[TeacherModel, str]:
+    """The model ``scripts/predict.py`` and the dashboard score a class with.
+
+    Trained on ``train`` (a labelled teacher CSV) or, by default, on a synthetic cohort
+    of :data:`SYNTHETIC_STUDENTS` seen through the teacher schema (:func:`teacher_view`).
+
+    Returns:
+        The fitted model and a description of what it was trained on.
+
+    Raises:
+        FileNotFoundError, ValueError: for an unreadable training file or one without
+            ``Final_Result``.
+    """
+    if train is not None:
+        frame, _ = read_teacher_csv(train)
+        labels = success_labels(frame)
+        if labels is None:
+            raise ValueError(f"{train}: a training file needs a Final_Result column")
+        source = str(train)
+    else:
+        config = dataclasses.replace(CohortConfig(), n_students=SYNTHETIC_STUDENTS)
+        frame = teacher_view(CohortGenerator(config, seed=seed).generate())
+        labels, source = (
+            success_labels(frame),
+            f"a synthetic cohort of {SYNTHETIC_STUDENTS:,} students",
+        )
+    return TeacherModel(threshold=threshold, seed=seed).fit(frame, labels), source
+
+
+def class_summary(results: pd.DataFrame) -> pd.DataFrame:
+    """All students and each segment of :meth:`TeacherModel.score`'s results: size, at
+    risk, mean P(success)."""
+    groups = [("all students", results), *results.groupby("segment", sort=True)]
+    return pd.DataFrame(
+        [
+            {
+                "group": name,
+                "students": len(group),
+                "at_risk": int(group["at_risk"].sum()),
+                "at_risk_share": float(group["at_risk"].mean()),
+                "mean_success_probability": float(group["success_probability"].mean()),
+            }
+            for name, group in groups
+        ]
     )
