@@ -76,6 +76,8 @@ def test_benchmark_page_on_a_run_and_on_an_empty_folder(tiny_run, tmp_path):
     shown = app.dataframe[0].value
     assert {"no_intervention", "qlearning", "oracle"} <= set(shown["policy"])
     assert len(app.get("image")) == 2  # the interval chart and the Q-table heatmap
+    app.radio(key="judge").set_value("classifier").run()
+    assert not app.exception and len(app.get("image")) == 2
     app.text_input(key="folder").set_value(str(tmp_path)).run()
     assert "python scripts/train_agent.py" in app.info[0].value and not app.dataframe
 
@@ -86,15 +88,17 @@ def test_tutor_page_runs_weeks_and_replays_the_student():
     assert app.metric[0].value.startswith("1 /")
     for name in ("Engagement nudge", "No intervention"):
         app.selectbox(key="choice").set_value(name).run()
-        app.button[1].click().run()
+        app.button(key="deliver").click().run()
     assert not app.exception
     weeks = app.dataframe[0].value
     assert weeks["week"].tolist() == [2, 3] and weeks["intervention"].iloc[0] == "Engagement nudge"
-    app.button[2].click().run()  # a policy plays the rest of the course
+    app.button(key="finish").click().run()  # a policy plays the rest of the course
     assert app.metric[3].value in {"Pass", "Fail", "Withdrawn"}
-    app.button[1].click().run()  # replay with the first reference policy
+    app.button(key="replay").click().run()  # with the first reference policy
     comparison = app.dataframe[1].value
     assert comparison["run"].tolist() == ["your choices", "No intervention"]
+    app.button(key="random").click().run()  # a new student, started at once
+    assert app.metric[0].value.startswith("1 /") and not app.exception
 
 
 @pytest.mark.parametrize("name", ["class_page.py", "benchmark_page.py", "tutor_page.py"])

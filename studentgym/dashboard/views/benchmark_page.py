@@ -30,16 +30,24 @@ st.markdown(verdict_in_words(summary))
 with st.expander("All of summary.md: how to read it, every agent, gaming, fairness"):
     st.markdown(summary)
 
+if robust is not None:
+    st.subheader("Gain over doing nothing, with 95% intervals")
+    judge = st.radio(
+        "Judged by", ["ground_truth", "classifier"], horizontal=True, key="judge",
+        help="The verdicts are the ground truth's; the classifier is what a simulator "
+        "built from data believes (learned agents: trained in the classifier simulator).",
+    )  # fmt: skip
+    shown = robust[(robust["judged_by"] == judge) & robust["trained_on"].isin(["-", "classifier"])]
+    st.pyplot(interval_chart(shown, "return_minus_no_intervention"))
 if verdicts is not None:
-    st.subheader("Gain over doing nothing, judged by the ground truth (95% intervals)")
-    st.pyplot(interval_chart(verdicts, "return_minus_no_intervention"))
+    st.markdown("**The verdicts** (judged by the ground truth)")
     columns = [
         "policy", "success_rate", "withdrawal_rate", "mean_return", "tutor_hours",
         "return_minus_no_intervention", "verdict_vs_no_intervention",
     ]  # fmt: skip
     st.dataframe(verdicts[[c for c in columns if c in verdicts]].round(3), hide_index=True)
 if robust is not None:
-    st.subheader("Both judges: gain over doing nothing by who judges it")
+    st.subheader("Both judges, every training world: gain over doing nothing")
     judged = robust.pivot_table(
         index=["policy", "trained_on"],
         columns="judged_by",

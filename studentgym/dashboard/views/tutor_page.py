@@ -1,5 +1,6 @@
 """Tutor a student: the tutoring env week by week, and the same student under another policy."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -25,7 +26,16 @@ env = state.tutor_env
 n = env.unwrapped.simulator.n_students
 row = left.number_input(f"Student (cohort position, 0-{n - 1})", 0, n - 1, 0, key="row")
 seed = middle.number_input("Random numbers (seed)", 0, 10**6, 0, key="seed")
-if st.button("Start this student", type="primary") or "tutor_log" not in state:
+
+
+def random_student() -> None:
+    state.row = int(np.random.default_rng().integers(n))
+    state.pop("tutor_log", None)  # start them at once
+
+
+buttons = st.columns([1, 1, 4])
+buttons[1].button("A random student", on_click=random_student, key="random")
+if buttons[0].button("Start this student", type="primary", key="start") or "tutor_log" not in state:
     state.tutor_obs, state.tutor_info = env.reset(seed=int(seed), options={"student": int(row)})
     state.tutor_log, state.tutor_start = [], (int(row), int(seed))
     state.pop("tutor_replay", None)
@@ -47,14 +57,14 @@ if not done:
     left, right = st.columns(2)
     choice = left.selectbox("This week's intervention", names, key="choice")
     action = names.index(choice)
-    if left.button("Deliver it and run the week", disabled=not affordable[action]):
+    if left.button("Deliver it and run the week", disabled=not affordable[action], key="deliver"):
         obs, reward, terminated, truncated, info = env.step(action)
         state.tutor_obs, state.tutor_info = obs, info
         log.append(week_record(action, reward, info))
         st.rerun()
     policies = reference_policies(int(seed))
     finisher = right.selectbox("Or let a policy finish the course", list(policies), key="finisher")
-    if right.button("Play the rest of the course"):
+    if right.button("Play the rest of the course", key="finish"):
         log += play_out(env, policies[finisher], state.tutor_obs, state.tutor_info)
         st.rerun()
 
@@ -66,7 +76,7 @@ if done:
     st.subheader("The same student, the same random numbers, another policy")
     policies = reference_policies(int(seed))
     other = st.selectbox("Replay with", list(policies), key="other")
-    if st.button("Replay"):
+    if st.button("Replay", key="replay"):
         replay_env = tutoring_env(judge)
         start_row, start_seed = state.tutor_start
         obs, first = replay_env.reset(seed=start_seed, options={"student": start_row})
