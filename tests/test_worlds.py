@@ -27,9 +27,9 @@ ARRAYS = ("low_", "high_", "fill_", "slope_", "offset_", "fit_rows_")
 def own_cache(tmp_path, monkeypatch):
     """An empty cache folder, and no world of this process remembered."""
     monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path))
-    load_world.cache_clear()
+    worlds.forget_loaded()
     yield tmp_path / "worlds"
-    load_world.cache_clear()
+    worlds.forget_loaded()
 
 
 def entry(folder, spec=SPEC):
@@ -47,7 +47,7 @@ def assert_same_world(a, b):
 def test_a_built_world_is_cached_and_loaded_without_refitting(own_cache, monkeypatch):
     built = load_world(SPEC)
     assert entry(own_cache).is_file()
-    load_world.cache_clear()
+    worlds.forget_loaded()
 
     def no_fit(*args):
         raise AssertionError("a cached world was fitted again")
@@ -68,11 +68,11 @@ def test_a_corrupt_or_foreign_entry_is_rebuilt_with_a_warning(own_cache, damage)
         other = WorldSpec(n_students=300, n_weeks=12, cohort_seed=6)
         load_world(other)
         shutil.copy(entry(own_cache, other), path)
-    load_world.cache_clear()
+    worlds.forget_loaded()
     with pytest.warns(RuntimeWarning, match="is unusable .*; rebuilding it"):
         rebuilt = load_world(SPEC)
     assert_same_world(rebuilt, built)
-    load_world.cache_clear()
+    worlds.forget_loaded()
     assert_same_world(load_world(SPEC), built)  # and the entry is whole again
 
 
@@ -80,10 +80,10 @@ def test_an_unwritable_cache_warns_and_still_gives_the_world(tmp_path, monkeypat
     blocker = tmp_path / "a_file"
     blocker.write_text("the cache folder cannot be made under a file")
     monkeypatch.setenv(CACHE_VARIABLE, str(blocker / "cache"))
-    load_world.cache_clear()
+    worlds.forget_loaded()
     with pytest.warns(RuntimeWarning, match="could not cache"):
         world = load_world(SPEC)
-    load_world.cache_clear()
+    worlds.forget_loaded()
     assert world.cohort.config.n_students == 300
 
 

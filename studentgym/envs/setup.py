@@ -76,7 +76,7 @@ def world_spec(
     """
     if world is None:
         return WorldSpec(n_students, n_weeks, cohort_seed)
-    if (n_students, n_weeks, cohort_seed) != (DEFAULT.n_students, DEFAULT.n_weeks, 0):
+    if WorldSpec(n_students, n_weeks, cohort_seed) != DEFAULT:
         raise ValueError("give either world= or n_students / n_weeks / cohort_seed, not both")
     return resolve(world)
 

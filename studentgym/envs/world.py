@@ -171,14 +171,23 @@ def cache_key(spec: WorldSpec) -> str:
     return digest.hexdigest()[:20]
 
 
-@lru_cache(maxsize=4)
 def load_world(world: str | WorldSpec = "default") -> World:
     """The world ``world`` names, from the cache if there, else built and cached.
 
-    Built once per process; a cache that cannot be read is rebuilt and one that
-    cannot be written is skipped, each with a ``RuntimeWarning``.
+    Loaded once per process (:func:`forget_loaded` drops them); a cache that cannot be
+    read is rebuilt and one that cannot be written is skipped, each with a
+    ``RuntimeWarning``.
     """
-    spec = resolve(world)
+    return _load(resolve(world))
+
+
+def forget_loaded() -> None:
+    """Drop the worlds this process has loaded (the next load reads the cache again)."""
+    _load.cache_clear()
+
+
+@lru_cache(maxsize=4)
+def _load(spec: WorldSpec) -> World:
     key = cache_key(spec)
     path = cache_folder() / "worlds" / f"{key}.npz"
     cohort = _generate(spec)
@@ -189,7 +198,7 @@ def load_world(world: str | WorldSpec = "default") -> World:
             warnings.warn(
                 f"studentgym: the cached world {path} is unusable ({err}); rebuilding it",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
     model = _fit(spec, cohort)
     try:
@@ -200,7 +209,7 @@ def load_world(world: str | WorldSpec = "default") -> World:
             f"studentgym: could not cache the world in {path.parent} ({err}); it will be "
             f"rebuilt in the next process (set {CACHE_VARIABLE} to a writable folder)",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     return World(spec, cohort, model, key)
 
