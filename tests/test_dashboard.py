@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 import studentgym.dashboard
 from studentgym.dashboard.data import example_class
+from studentgym.io.oulad import write_oulad
+from studentgym.simulators import CohortConfig, CohortGenerator
 
 PAGES = Path(studentgym.dashboard.__file__).with_name("views")
 
@@ -50,7 +52,7 @@ def test_an_uploaded_class_downloads_what_predict_py_writes(tmp_path, run_script
     done = run_script("predict.py", *paths)
     assert done.returncode == 0, done.stderr
     app = page("class_page.py").run()
-    app.radio(key="source").set_value("Upload a CSV").run()
+    app.radio(key="source").set_value("Upload a teacher CSV").run()
     app.file_uploader(key="upload").upload("class.csv", example_class(), "text/csv").run()
     assert not app.exception and not app.error
     assert app.session_state["results_csv"] == (tmp_path / "r.csv").read_bytes()
@@ -59,7 +61,7 @@ def test_an_uploaded_class_downloads_what_predict_py_writes(tmp_path, run_script
 def test_an_upload_with_a_bad_column_is_named_and_nothing_is_scored():
     bad = pd.read_csv(io.BytesIO(example_class())).drop(columns="Quiz2")
     app = page("class_page.py").run()
-    app.radio(key="source").set_value("Upload a CSV").run()
+    app.radio(key="source").set_value("Upload a teacher CSV").run()
     app.file_uploader(key="upload").upload("my_class.csv", bad.to_csv(index=False).encode()).run()
     assert not app.exception
     assert len(app.error) == 1 and "my_class.csv" in app.error[0].value
@@ -99,6 +101,33 @@ def test_tutor_page_runs_weeks_and_replays_the_student():
     assert comparison["run"].tolist() == ["your choices", "No intervention"]
     app.button(key="random").click().run()  # a new student, started at once
     assert app.metric[0].value.startswith("1 /") and not app.exception
+
+
+def test_an_oulad_export_is_scored_and_a_missing_file_is_named(tmp_path):
+    cohort = CohortGenerator(CohortConfig(n_students=120), seed=3).generate()
+    write_oulad(cohort, tmp_path)
+    files = {path.name: path.read_bytes() for path in sorted(tmp_path.glob("*.csv"))}
+    app = page("class_page.py").run()
+    app.radio(key="source").set_value("Upload an OULAD export").run()
+    uploader = app.file_uploader(key="oulad")
+    for name, content in files.items():
+        uploader.upload(name, content, "text/csv")
+    app.number_input(key="week").set_value(10).run()
+    assert not app.exception and not app.error
+    results = results_of(app)
+    assert len(results) == 120 and results["success_probability"].between(0, 1).all()
+    assert set(results["id_student"]) == set(cohort.students["id_student"])
+    assert {"segment", "recommended_intervention", "reason", "registered"} <= set(results)
+
+    app = page("class_page.py").run()
+    app.radio(key="source").set_value("Upload an OULAD export").run()
+    uploader = app.file_uploader(key="oulad")
+    for name, content in files.items():
+        if name != "studentVle.csv":
+            uploader.upload(name, content, "text/csv")
+    app.run()
+    assert "studentVle.csv" in app.error[0].value and "/tmp" not in app.error[0].value
+    assert "results_csv" not in app.session_state
 
 
 @pytest.mark.parametrize("name", ["class_page.py", "benchmark_page.py", "tutor_page.py"])

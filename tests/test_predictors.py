@@ -12,6 +12,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import cross_val_score
 
 from studentgym.predictors import persistence
+from studentgym.predictors.at_risk import AtRiskScorer
 from studentgym.predictors.classifier import SuccessClassifier
 from studentgym.predictors.early import early_prediction
 from studentgym.predictors.explain import logistic_coefficients
@@ -233,3 +234,15 @@ def test_early_prediction_rises_and_stays_below_the_ceiling(cohort):
     assert 0.6 < lr.loc[2, "roc_auc_mean"] < 0.85 and 0.85 < lr.loc[39, "roc_auc_mean"] < 0.97
     assert (table["roc_auc_mean"] < table["ceiling_roc_auc"]).all()
     assert set(table.loc[table["week"] == 8, "model"]) == {"logistic_regression", "gru_sequence"}
+
+
+def test_at_risk_scorer_ranks_unseen_students_and_refuses_a_week_outside_the_course(
+    small_cohort,
+):
+    train = CohortGenerator(CohortConfig(n_students=2000), seed=1).generate()
+    results = AtRiskScorer(week=10).fit(train).score(small_cohort)
+    assert roc_auc_score(small_cohort.success, results["success_probability"]) > 0.7
+    assert (results["at_risk"] == (results["success_probability"] < 0.5)).all()
+    assert results["registered"].tolist() == (small_cohort.withdrawal_week >= 10).tolist()
+    with pytest.raises(ValueError, match=r"week must be in \[1, 39\], got 60"):
+        AtRiskScorer(week=60).fit(train)

@@ -14,13 +14,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from studentgym.io.oulad import OuladTables, read_oulad
 from studentgym.io.teacher import (
     NUMERIC,
+    SYNTHETIC_STUDENTS,
     TeacherModel,
     fit_teacher_model,
     read_teacher_csv,
     teacher_view,
 )
+from studentgym.predictors.at_risk import AtRiskScorer
 from studentgym.simulators import CohortConfig, CohortGenerator
 
 EXAMPLE_STUDENTS, EXAMPLE_SEED = 60, 11
@@ -63,13 +66,38 @@ def missing_cells(frame: pd.DataFrame) -> int:
     return int(frame[list(NUMERIC)].isna().sum().sum())
 
 
-def prediction_drivers(model: TeacherModel) -> pd.Series:
-    """Each engineered feature's logistic weight on standardised inputs: how much one
-    standard deviation moves the log-odds of success."""
-    pipeline = model.classifier_
-    names = pipeline.feature_names_in_
-    weights = pipeline.named_steps["model"].coef_[0]
-    return pd.Series(weights, index=names, name="log-odds per SD").sort_values()
+def prediction_drivers(pipeline, most: int = 12) -> pd.Series:
+    """The ``most`` largest logistic weights of a fitted ``preprocess -> model`` pipeline,
+    on its standardised (and one-hot) inputs: how much one standard deviation, or one
+    category, moves the log-odds of success."""
+    names = pipeline[:-1].get_feature_names_out()
+    weights = pd.Series(pipeline[-1].coef_[0], index=[n.split("__")[-1] for n in names])
+    return weights.loc[weights.abs().nlargest(most).index].sort_values().rename("log-odds")
+
+
+@st.cache_resource(show_spinner="Training the OULAD success model on a synthetic cohort...")
+def at_risk_scorer(week: int) -> AtRiskScorer:
+    """The scorer for OULAD exports after ``week`` weeks, trained on the synthetic
+    cohort the teacher model uses."""
+    cohort = CohortGenerator(CohortConfig(n_students=SYNTHETIC_STUDENTS), seed=0).generate()
+    return AtRiskScorer(week).fit(cohort)
+
+
+def read_oulad_export(files: dict[str, bytes]) -> OuladTables:
+    """OULAD's seven CSVs, uploaded as ``{file name: content}``, read into tables.
+
+    Raises:
+        ValueError: the reader's message (missing files, columns, lines), naming the
+            files as uploaded.
+    """
+    with tempfile.TemporaryDirectory() as folder:
+        for name, content in files.items():
+            (Path(folder) / Path(name).name).write_bytes(content)
+        try:
+            return read_oulad(folder, progress=False)
+        except (ValueError, FileNotFoundError) as err:
+            message = str(err).replace(f"{folder}/", "").replace(folder, "the upload")
+            raise ValueError(message) from None
 
 
 def interval_chart(verdicts: pd.DataFrame, column: str):
