@@ -38,12 +38,12 @@ if source == OULAD:
     except ValueError as err:
         st.error(f"The OULAD export cannot be scored: {err}")
         st.stop()
-    preview, notes = tables.students, []
+    preview, repairs = tables.students, []
     scorer = at_risk_scorer(week)
     results, pipeline = scorer.score(tables), scorer.classifier_.pipeline_
     trained_on = f"a synthetic cohort of OULAD-like students, after week {week}"
     truth = tables.students["final_result"].isin(["Pass", "Distinction"]).to_numpy()
-    notes.append("scores not submitted yet are imputed with the training means")
+    imputed = "Scores not submitted yet are imputed with the training means."
 else:
     st.caption(
         "One row per student: `Student_ID`, `Quiz1`-`Quiz3` (0-100), `Time_Spent` (hours), "
@@ -64,14 +64,14 @@ else:
         st.error(f"{name} cannot be scored: {err}")
         st.stop()
     preview = frame
-    notes = [f"{missing_cells(frame)} missing values imputed with the training means", *repairs]
+    imputed = f"{missing_cells(frame)} missing values imputed with the training means."
     model, trained_on = teacher_model()
     results, pipeline = model.score(frame), model.classifier_
     truth = success_labels(frame)
 
 st.subheader(f"Preview of {name}")
 st.dataframe(preview.head(10), hide_index=True)
-st.info("\n".join(f"- {note}" for note in notes))
+st.info("\n".join([imputed, *(f"- {repair}" for repair in repairs)]))
 
 results_csv = results.to_csv(index=False).encode()
 st.session_state["results_csv"] = results_csv  # what the download gives (tests read it)
