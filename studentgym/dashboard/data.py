@@ -7,6 +7,7 @@ removed at once, so the app writes nothing else.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from pathlib import Path
 
@@ -100,8 +101,15 @@ def read_oulad_export(files: dict[str, bytes]) -> OuladTables:
             raise ValueError(message) from None
 
 
-def interval_chart(verdicts: pd.DataFrame, column: str):
-    """Each policy's ``column`` with its 95% interval, as a horizontal matplotlib chart."""
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+@st.cache_data(show_spinner=False)  # keyed by the table's content: drawn once per table
+def interval_chart(verdicts: pd.DataFrame, column: str) -> bytes:
+    """Each policy's ``column`` with its 95% interval, a horizontal chart as PNG bytes."""
     from matplotlib.figure import Figure
 
     rows = verdicts.dropna(subset=[column]).sort_values(column)
@@ -113,12 +121,13 @@ def interval_chart(verdicts: pd.DataFrame, column: str):
     axis.axvline(0.0, color="grey", lw=1)
     axis.set_xlabel(column.replace("_", " "))
     figure.tight_layout()
-    return figure
+    return _png(figure)
 
 
-def q_table_heatmap(q_table: pd.DataFrame):
-    """The Q-table (``Q_table.csv``) as a heatmap: each intervention's value over doing
-    nothing, states by name down, the greedy choice of each state marked."""
+@st.cache_data(show_spinner=False)
+def q_table_heatmap(q_table: pd.DataFrame) -> bytes:
+    """The Q-table (``Q_table.csv``) as a heatmap (PNG bytes): each intervention's value
+    over doing nothing, states by name down, the greedy choice of each state marked."""
     from matplotlib.colors import TwoSlopeNorm
     from matplotlib.figure import Figure
 
@@ -136,7 +145,7 @@ def q_table_heatmap(q_table: pd.DataFrame):
     axis.legend(loc="lower right", fontsize=6)
     figure.colorbar(image, ax=axis, label="Q-value minus doing nothing's")
     figure.tight_layout()
-    return figure
+    return _png(figure)
 
 
 def tutoring_env(outcome_model: str):

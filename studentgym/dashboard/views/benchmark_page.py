@@ -38,7 +38,7 @@ if robust is not None:
         "built from data believes (learned agents: trained in the classifier simulator).",
     )  # fmt: skip
     shown = robust[(robust["judged_by"] == judge) & robust["trained_on"].isin(["-", "classifier"])]
-    st.pyplot(interval_chart(shown, "return_minus_no_intervention"))
+    st.image(interval_chart(shown, "return_minus_no_intervention"))
 if verdicts is not None:
     st.markdown("**The verdicts** (judged by the ground truth)")
     columns = [
@@ -75,7 +75,7 @@ if curves is not None:
 q_table = table("Q_table.csv")
 if q_table is not None:
     st.subheader("The Q-table: value of each intervention in each state")
-    st.pyplot(q_table_heatmap(q_table))
+    st.image(q_table_heatmap(q_table))
 
 recommenders = table("recommender_evaluation.csv")
 if recommenders is not None:
