@@ -50,8 +50,9 @@ def rollout(env, seed: int, actions) -> list:
     return trace
 
 
-def test_gymnasium_and_sb3_checkers_pass_without_warnings():
-    env = make(render_mode="ansi")
+@pytest.mark.parametrize("render_mode", ["ansi", "rgb_array"])
+def test_gymnasium_and_sb3_checkers_pass_without_warnings(render_mode):
+    env = make(render_mode=render_mode)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(env.unwrapped)
