@@ -7,6 +7,10 @@ processes alternate so that machine noise hits both alike; the ratio is of the
 medians. Goal: at most 5 (issue 15); the exit status guards a floor of 10 (before the
 cache, 31). ``--cold`` also times one build of the world into an empty cache.
 
+A third process measures what the libraries alone cost: gymnasium, pandas and numba
+imported and one compiled function of the simulator loaded from numba's cache and
+called. The difference to it is what studentgym itself adds.
+
     python benchmarks/bench_make.py
 """
 
@@ -22,17 +26,21 @@ import time
 
 GOAL, FLOOR = 5.0, 10.0
 CODE = "import gymnasium as gym, studentgym; gym.make({env!r}{kwargs}).reset(seed=0)"
+LIBRARIES = (
+    "import gymnasium, numpy as np; from studentgym.simulators import batch; "
+    "batch.uniforms(1, 0, np.empty(16))"
+)
 
 
 def process_seconds(env_id: str, kwargs: str = "", environ: dict | None = None) -> float:
     """Wall time of one fresh interpreter making and resetting ``env_id``."""
+    return code_seconds(CODE.format(env=env_id, kwargs=kwargs), environ)
+
+
+def code_seconds(code: str, environ: dict | None = None) -> float:
+    """Wall time of one fresh interpreter running ``code``."""
     start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-c", CODE.format(env=env_id, kwargs=kwargs)],
-        check=True,
-        env=environ,
-        stderr=subprocess.DEVNULL,
-    )
+    subprocess.run([sys.executable, "-c", code], check=True, env=environ, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
 
 
@@ -45,16 +53,23 @@ def main(argv: list[str] | None = None) -> int:
     kwargs = f", world={args.world!r}"
 
     process_seconds("studentgym/Tutoring-v0", kwargs)  # fills the cache if it is empty
-    ours, theirs = [], []
+    ours, theirs, floor = [], [], []
     for _ in range(args.repeats):
         theirs.append(process_seconds("CartPole-v1"))
         ours.append(process_seconds("studentgym/Tutoring-v0", kwargs))
+        floor.append(code_seconds(LIBRARIES))
     ratio = statistics.median(ours) / statistics.median(theirs)
     print(
         f"fresh process, make + reset ({args.world} world, warm cache): "
         f"{statistics.median(ours):.2f} s (range {min(ours):.2f}-{max(ours):.2f}) vs "
         f"CartPole-v1 {statistics.median(theirs):.2f} s: ratio {ratio:.1f} "
         f"(floor <= {FLOOR:g}, goal <= {GOAL:g})"
+    )
+    libraries, reference = statistics.median(floor), statistics.median(theirs)
+    print(
+        f"the libraries alone (gymnasium, pandas, numba's first cached call): "
+        f"{libraries:.2f} s, ratio {libraries / reference:.1f}; "
+        f"studentgym adds {statistics.median(ours) - libraries:.2f} s"
     )
     if args.cold:
         with tempfile.TemporaryDirectory() as empty:
