@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -104,7 +105,8 @@ def test_tutor_page_runs_weeks_and_replays_the_student():
 
 
 def test_an_oulad_export_is_scored_and_a_missing_file_is_named(tmp_path):
-    cohort = CohortGenerator(CohortConfig(n_students=120), seed=3).generate()
+    config = dataclasses.replace(CohortConfig(), n_students=120, n_weeks=20)
+    cohort = CohortGenerator(config, seed=3).generate()
     write_oulad(cohort, tmp_path)
     files = {path.name: path.read_bytes() for path in sorted(tmp_path.glob("*.csv"))}
     app = page("class_page.py").run()
@@ -112,10 +114,13 @@ def test_an_oulad_export_is_scored_and_a_missing_file_is_named(tmp_path):
     uploader = app.file_uploader(key="oulad")
     for name, content in files.items():
         uploader.upload(name, content, "text/csv")
+    app.number_input(key="week").set_value(30).run()  # beyond this 20-week course
+    assert not app.exception and "week must be in [1, 20], got 30" in app.error[0].value
     app.number_input(key="week").set_value(10).run()
     assert not app.exception and not app.error
     results = results_of(app)
     assert len(results) == 120 and results["success_probability"].between(0, 1).all()
+    assert len(app.dataframe[1].value) == 120  # every segment of this class is selected
     assert set(results["id_student"]) == set(cohort.students["id_student"])
     assert {"segment", "recommended_intervention", "reason", "registered"} <= set(results)
 

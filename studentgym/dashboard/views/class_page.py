@@ -33,14 +33,14 @@ if source == OULAD:
         st.info("Choose the seven CSV files of an OULAD export.")
         st.stop()
     name = "oulad_export"
+    scorer = at_risk_scorer(week)
     try:
         tables = read_oulad_export({upload.name: upload.getvalue() for upload in uploads})
+        results = scorer.score(tables)  # refuses a week beyond the export's course
     except ValueError as err:
         st.error(f"The OULAD export cannot be scored: {err}")
         st.stop()
-    preview, repairs = tables.students, []
-    scorer = at_risk_scorer(week)
-    results, pipeline = scorer.score(tables), scorer.classifier_.pipeline_
+    preview, repairs, pipeline = tables.students, [], scorer.classifier_.pipeline_
     trained_on = f"a synthetic cohort of OULAD-like students, after week {week}"
     truth = tables.students["final_result"].isin(["Pass", "Distinction"]).to_numpy()
     imputed = "Scores not submitted yet are imputed with the training means."
@@ -89,7 +89,8 @@ if truth is not None:
 st.subheader("Students")
 left, right = st.columns(2)
 segments = sorted(results["segment"].unique())
-chosen = left.multiselect("Segments", segments, default=segments, key="segments")
+# keyed by the segments present: another class starts with all of its own selected
+chosen = left.multiselect("Segments", segments, default=segments, key=f"segments:{segments}")
 risk = right.radio("Risk", ["All", "At risk", "Not at risk"], horizontal=True, key="risk")
 shown = results[results["segment"].isin(chosen)]
 if risk != "All":
