@@ -173,19 +173,9 @@ class TeacherModel(BaseEstimator):
         p = self.classifier_.predict_proba(X)[:, 1]
         labels = self.kmeans_.predict(self.segment_scaler_.transform(X[list(SEGMENT_INPUTS)]))
         segments = np.asarray([str(n) for n in self.segment_names_], dtype=object)[labels]
-        advice = RuleBasedRecommender(self.threshold).recommend(p, segments)
-        out = pd.DataFrame(
-            {
-                "Student_ID": frame["Student_ID"].to_numpy(),
-                "success_probability": p,
-                "predicted": np.where(p >= self.threshold, "Pass", "Fail"),
-                "at_risk": p < self.threshold,
-                "segment": segments,
-                "recommended_intervention": advice["intervention"].to_numpy(),
-                "reason": advice["reason"].to_numpy(),
-            },
-        )
-        return pd.concat([out, X.reset_index(drop=True).round(4)], axis=1)
+        advice = RuleBasedRecommender(self.threshold).advise(p, segments)
+        advice.insert(0, "Student_ID", frame["Student_ID"].to_numpy())
+        return pd.concat([advice, X.reset_index(drop=True).round(4)], axis=1)
 
 
 def success_labels(frame: pd.DataFrame) -> np.ndarray | None:

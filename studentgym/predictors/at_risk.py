@@ -9,7 +9,6 @@ on labelled tables (a past presentation, or a synthetic cohort) and scores other
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
@@ -71,21 +70,15 @@ class AtRiskScorer(BaseEstimator):
         X = self._features(tables)
         p = self.classifier_.predict_proba(X)[:, 1]
         segments = self.segmenter_.predict_names(X).to_numpy()
-        advice = RuleBasedRecommender(self.threshold).recommend(p, segments)
         students = tables.students
-        out = pd.DataFrame(
+        who = pd.DataFrame(
             {
                 "id_student": students["id_student"].to_numpy(),
                 "code_module": students["code_module"].to_numpy(),
                 "code_presentation": students["code_presentation"].to_numpy(),
                 "registered": tables.withdrawal_week >= self.week,
-                "success_probability": p,
-                "predicted": np.where(p >= self.threshold, "Pass", "Fail"),
-                "at_risk": p < self.threshold,
-                "segment": segments,
-                "recommended_intervention": advice["intervention"].to_numpy(),
-                "reason": advice["reason"].to_numpy(),
             }
         )
+        advice = RuleBasedRecommender(self.threshold).advise(p, segments)
         features = X[list(NUMERIC_FEATURES)].reset_index(drop=True).round(4)
-        return pd.concat([out, features], axis=1)
+        return pd.concat([who, advice, features], axis=1)

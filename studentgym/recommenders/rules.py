@@ -84,3 +84,24 @@ class RuleBasedRecommender:
                 "reason": RULE_REASONS[rule],
             }
         )
+
+    def advise(self, p_success, segments) -> pd.DataFrame:
+        """The per-student columns a scored class shows: ``success_probability``,
+        ``predicted`` ("Pass"/"Fail"), ``at_risk``, ``segment`` (as given),
+        ``recommended_intervention`` and ``reason``.
+
+        Raises:
+            ValueError: naming segments the matrix does not know.
+        """
+        p_success = np.asarray(p_success, dtype=float)
+        advice = self.recommend(p_success, segments)
+        return pd.DataFrame(
+            {
+                "success_probability": p_success,
+                "predicted": np.where(p_success >= self.threshold, "Pass", "Fail"),
+                "at_risk": p_success < self.threshold,
+                "segment": np.asarray(segments, dtype=object),
+                "recommended_intervention": advice["intervention"].to_numpy(),
+                "reason": advice["reason"].to_numpy(),
+            }
+        )
