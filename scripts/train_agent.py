@@ -46,6 +46,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         help="worlds the agents are trained in, the default agent's first "
         "(default: classifier ground_truth)",
     )
+    parser.add_argument(
+        "--offline-check",
+        action="store_true",
+        help="add stage 8: off-policy estimators against the policies' true values "
+        "(ope_evaluation.csv; about a minute more)",
+    )
     args = parser.parse_args(argv)
     changes = {
         "seed": args.seed,
@@ -57,6 +63,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         "eval_students": args.eval_students,
         "validation_students": args.validation_students,
         "train_on": tuple(args.train_on) if args.train_on else None,
+        "offline_check": args.offline_check or None,
     }
     changes = {k: v for k, v in changes.items() if v is not None}
     try:

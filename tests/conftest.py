@@ -37,6 +37,9 @@ TINY = Settings.quick(
     recommender_students=150,
     predictor_students=400,
     n_boot=100,
+    offline_check=True,
+    offline_sizes=(50, 100),
+    offline_logs=1,
 )
 """A quick benchmark, smaller still: every stage and output of the main job in seconds."""
 

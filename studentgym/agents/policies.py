@@ -233,6 +233,10 @@ class RandomPolicy:
         actions = self._rng.integers(0, N_ACTIONS, len(batch))
         return int(actions[0]) if single else actions
 
+    def action_probabilities(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        """``(n, 6)``: every action with probability 1/6 (for off-policy evaluation)."""
+        return np.full((len(np.atleast_2d(obs)), N_ACTIONS), 1.0 / N_ACTIONS)
+
 
 class TabularPolicy:
     """Greedy actions of a Q-table over the env's tabular states (108 x 6)."""

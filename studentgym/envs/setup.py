@@ -15,6 +15,7 @@ from studentgym.envs.world import WORLDS, WorldSpec, load_world, resolve
 from studentgym.simulators.cohort import Cohort
 from studentgym.simulators.reward import HOUR_PRICE, OUTCOME_REWARDS
 from studentgym.simulators.student import (
+    DEFAULT_BUDGET_HOURS,
     OUTCOME_MODELS,
     ResponseParams,
     StudentSimulator,
@@ -43,7 +44,7 @@ class TutoringParams:
     """
 
     hour_price: float = HOUR_PRICE
-    budget_hours: float = 10.0
+    budget_hours: float = DEFAULT_BUDGET_HOURS
     outcome_model: str = "classifier"
     shaping: float = 0.0
     gamma: float = 1.0

@@ -27,7 +27,11 @@ from studentgym.simulators.reward import (
     outcome_reward,
     shaping_reward,
 )
-from studentgym.simulators.student import SIMULATED_FEATURES, StudentSimulator
+from studentgym.simulators.student import (
+    DEFAULT_BUDGET_HOURS,
+    SIMULATED_FEATURES,
+    StudentSimulator,
+)
 
 RESULT_PASS, RESULT_FAIL, RESULT_WITHDRAWN = "Pass", "Fail", "Withdrawn"
 
@@ -175,7 +179,7 @@ class TutoringEnv(gym.Env):
         cohort_seed: int = 0,
         students=None,
         hour_price: float = HOUR_PRICE,
-        budget_hours: float = 10.0,
+        budget_hours: float = DEFAULT_BUDGET_HOURS,
         outcome_model: str = "classifier",
         shaping: float = 0.0,
         gamma: float = 1.0,

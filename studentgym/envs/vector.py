@@ -23,7 +23,7 @@ from studentgym.envs.world import WorldSpec
 from studentgym.simulators.counter_rng import episode_batch
 from studentgym.simulators.interventions import N_ACTIONS
 from studentgym.simulators.reward import HOUR_PRICE, cost_reward, outcome_reward, shaping_reward
-from studentgym.simulators.student import StudentSimulator
+from studentgym.simulators.student import DEFAULT_BUDGET_HOURS, StudentSimulator
 
 RESULTS = np.array([None, "Pass", "Fail", "Withdrawn"], dtype=object)
 
@@ -79,7 +79,7 @@ class TutoringVectorEnv(VectorEnv):
         cohort_seed: int = 0,
         students=None,
         hour_price: float = HOUR_PRICE,
-        budget_hours: float = 10.0,
+        budget_hours: float = DEFAULT_BUDGET_HOURS,
         outcome_model: str = "classifier",
         shaping: float = 0.0,
         gamma: float = 1.0,

@@ -19,7 +19,10 @@ Stages, in order (each logs a line and, when it ends, its time):
 6. **agents**: Q-learning without and with the recommender's priors, and DQN, each with
    ``training_seeds`` seeds in each world of ``train_on``;
 7. **benchmark**: every policy on the same evaluation students with the same random
-   numbers, judged by both judges; the verdicts are the ground truth's.
+   numbers, judged by both judges; the verdicts are the ground truth's;
+8. **offline** (``settings.offline_check``): logs of training students under the
+   exploring rule matrix, and every off-policy estimator's estimate of each deployable
+   policy's value against its true value (:mod:`studentgym.ope.truth`).
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ from studentgym.experiment.settings import (
 )
 from studentgym.io.calibrate import simulation_cohort
 from studentgym.io.oulad import read_oulad
+from studentgym.ope.collect import SoftenedPolicy
+from studentgym.ope.truth import OfflineCheck, check_estimators
 from studentgym.predictors.report import PredictorReport, run_predictors
 from studentgym.predictors.weekly import WeeklySuccessModel
 from studentgym.recommenders.priors import snapshot_priors
@@ -91,6 +96,7 @@ class Results:
         judges: outcome model -> the judge on evaluation students.
         records: judge -> training world -> policy -> rollout frames (one per seed).
         stage_seconds: wall-clock seconds of each stage.
+        offline: the off-policy estimators' check (``settings.offline_check``), or None.
         files: every file written into the output folder.
     """
 
@@ -111,22 +117,21 @@ class Results:
     robust: pd.DataFrame
     seeds: pd.DataFrame
     stage_seconds: dict[str, float]
+    offline: OfflineCheck | None = None
     files: list[Path] = dataclasses.field(default_factory=list)
 
 
 class _Stages:
-    """Logs ``[k/7] title`` at the start of a stage and its seconds when the next starts."""
+    """Logs ``[k/total] title`` at the start of a stage and its seconds when the next starts."""
 
-    TOTAL = 7
-
-    def __init__(self, log: Callable[[str], None]) -> None:
-        self.log, self.seconds = log, {}
+    def __init__(self, log: Callable[[str], None], total: int) -> None:
+        self.log, self.seconds, self.total = log, {}, total
         self._name, self._start = None, time.perf_counter()
 
     def __call__(self, name: str, title: str) -> None:
         self.close()
         self._name, self._start = name, time.perf_counter()
-        self.log(f"\n[{len(self.seconds) + 1}/{self.TOTAL}] {title}")
+        self.log(f"\n[{len(self.seconds) + 1}/{self.total}] {title}")
 
     def close(self) -> None:
         if self._name is not None:
@@ -143,7 +148,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
             a cohort too small to split; nothing is written then.
     """
     out = Path(out)
-    stage = _Stages(log)
+    stage = _Stages(log, 8 if settings.offline_check else 7)
     s = settings
 
     stage("world", "world: cohort, split, final results against OULAD")
@@ -290,6 +295,22 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
             for world in s.train_on
         }
     benchmark, robust, seeds = _tables(records, agents, s)
+    offline = None
+    if s.offline_check:
+        stage("offline", "offline: off-policy estimators against the true values, on logs")
+        deployable = {n: make for n, make in references.items() if n != "oracle"}
+        learned = agents[s.train_on[0]]
+        deployable.update({n: (lambda p=a.policies[0]: p) for n, a in learned.items()})
+        offline = check_estimators(
+            simulators[VERDICT_JUDGE],
+            split.train,
+            lambda: SoftenedPolicy(references["rule_based"](), s.logging_epsilon, s.seed),
+            deployable,
+            s.offline_sizes,
+            s.offline_logs,
+            s.seed + 3,
+        )
+        log(offline.rankings.round(3).to_string(index=False))
     results = Results(
         s,
         cohort,
@@ -308,6 +329,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         robust,
         seeds,
         stage.seconds,
+        offline,
     )
     results.files = write_report(results, out)
     stage.close()

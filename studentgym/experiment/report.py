@@ -22,6 +22,7 @@ from studentgym.envs.tabular import (
 )
 from studentgym.experiment.settings import VERDICT_JUDGE
 from studentgym.experiment.summary import REFERENCE_ONLY, learning_summary, write_summary
+from studentgym.ope.report import offline_tables, plot_offline_check
 from studentgym.simulators.interventions import CATALOGUE
 
 
@@ -86,7 +87,12 @@ def write_report(results, out: str | Path) -> list[Path]:
     # the table shown: Q-learning with priors, first training seed, default world
     agent = results.agents[results.settings.train_on[0]]["qlearning_priors"].tables[0]
     names = [state_name(s) for s in range(N_STATES)]
+    files = []
+    if results.offline is not None:
+        files += [atomic_write_csv(t, out / n) for n, t in offline_tables(results.offline).items()]
+        files.append(plot_offline_check(results.offline, out / "ope_evaluation.png"))
     return [
+        *files,
         atomic_write_csv(results.benchmark, out / "policy_benchmark.csv"),
         atomic_write_csv(results.robust, out / "robust_evaluation.csv"),
         atomic_write_csv(results.seeds, out / "policy_benchmark_seeds.csv"),

@@ -84,6 +84,16 @@ class Settings:
     (``scripts/train_predictors.py`` draws the curve for all of them)."""
     sequence_weeks: tuple[int, ...] = (8,)
     """Weeks at which the GRU sequence model joins the curve (empty: none)."""
+    offline_check: bool = False
+    """Add stage 8: the off-policy estimators checked against the true values of the
+    benchmark's policies (``ope_evaluation.csv``); ``--offline-check`` of the script."""
+    offline_sizes: tuple[int, ...] = (1_000, 5_000, 20_000)
+    """Logged students per log in the offline check; each divides the largest."""
+    offline_logs: int = 4
+    """Logging runs of the largest size in the offline check (cut into smaller logs)."""
+    logging_epsilon: float = 0.1
+    """The logging policy's exploration: the tuned rule matrix, with a uniformly random
+    intervention (or none) instead in this share of student-weeks."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -95,11 +105,19 @@ class Settings:
             "recommender_students",
             "n_boot",
             "predictor_students",
+            "offline_logs",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.dqn_steps is not None and self.dqn_steps < 1:
             raise ValueError(f"dqn_steps must be >= 1, got {self.dqn_steps}")
+        largest = max(self.offline_sizes, default=0)
+        if min(self.offline_sizes, default=0) < 2 or any(largest % n for n in self.offline_sizes):
+            raise ValueError(
+                f"offline_sizes must be >= 2 and divide the largest, got {self.offline_sizes}"
+            )
+        if not 0 < self.logging_epsilon <= 1:
+            raise ValueError(f"logging_epsilon must be in (0, 1], got {self.logging_epsilon}")
         if self.predictor_folds < 2:
             raise ValueError(f"predictor_folds must be >= 2, got {self.predictor_folds}")
         unknown = set(self.train_on) - set(OUTCOME_MODELS)
@@ -121,6 +139,8 @@ class Settings:
             "n_boot": 500,
             "predictor_students": 1_000,
             "predictor_weeks": (2, 8, 39),
+            "offline_sizes": (500, 2_000),
+            "offline_logs": 2,
         }
         return cls(**{**small, **changes})
 

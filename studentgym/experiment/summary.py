@@ -20,6 +20,7 @@ from studentgym.experiment.settings import (
     VERDICT_JUDGE,
     describe_plan,
 )
+from studentgym.ope.report import offline_summary
 from studentgym.simulators.reward import HOUR_PRICE
 
 REFERENCE_ONLY = ("oracle",)  # sees the ground truth and the future: not deployable
@@ -163,6 +164,12 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
     lines += _baselines_section(results)
     lines += _priors_section(curves, world)
     lines += ["", "## All policies (ground truth)", "", _markdown(results.benchmark), ""]
+    if results.offline is not None:
+        lines += offline_summary(
+            results.offline,
+            f"the tuned rule matrix, replaced by a uniformly random action in "
+            f"{s.logging_epsilon:.0%} of student-weeks",
+        )
     lines += _reproducibility_section()
     return atomic_write_text("\n".join(lines), path)
 

@@ -50,6 +50,10 @@ OUTCOME_MODELS = ("classifier", "ground_truth")
 STATIC_OBS = ("imd_decile", "education_level", "prev_attempts", "disability")
 
 
+DEFAULT_BUDGET_HOURS = 10.0
+"""Tutor hours available per student for the whole course, unless set otherwise."""
+
+
 @dataclass(frozen=True)
 class ResponseParams:
     """Ground-truth response to interventions, per action (index = catalogue id).
@@ -116,7 +120,7 @@ class StudentSimulator:
         cohort: Cohort,
         success_model: SuccessModel,
         outcome_model: str = "classifier",
-        budget_hours: float = 10.0,
+        budget_hours: float = DEFAULT_BUDGET_HOURS,
         response: ResponseParams | None = None,
     ) -> None:
         if outcome_model not in OUTCOME_MODELS:
