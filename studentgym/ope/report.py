@@ -30,17 +30,16 @@ def offline_summary(check: OfflineCheck, logging_policy: str) -> list[str]:
     for size, at_size in evaluation.groupby("size", sort=True):
         rmse = at_size.groupby("estimator")["rmse"].mean().reindex(ESTIMATORS)
         ranks = rankings[rankings["size"] == size].set_index("estimator")
-        best = rmse.idxmin()
-        orders = ranks["order_kept"] * ranks["logs"]
-        top = orders.idxmax()
         logs = int(ranks["logs"].iloc[0])
+        top = ranks["kendall_tau"].idxmax()
         lines.append(
-            f"- With {size:,} logged students ({logs} logs): lowest RMSE averaged over "
-            f"policies {best} ({rmse[best]:.3f}; worst {rmse.idxmax()}, "
-            f"{rmse.max():.3f}). {top} orders all {n_policies} policies as the truth does "
-            f"in {orders[top]:.0f} of {logs} logs and finds the best one in "
-            f"{ranks.loc[top, 'best_found'] * logs:.0f}; {best} does so in "
-            f"{orders[best]:.0f} and finds the best in {ranks.loc[best, 'best_found'] * logs:.0f}."
+            f"- With {size:,} logged students ({logs} logs): {top} ranks the policies closest "
+            f"to the truth (mean Kendall's tau {ranks.loc[top, 'kendall_tau']:+.2f}); it finds "
+            f"the best policy in {ranks.loc[top, 'best_found'] * logs:.0f} of {logs} logs and "
+            f"orders all {n_policies} as the truth does in "
+            f"{ranks.loc[top, 'order_kept'] * logs:.0f}. Mean RMSE over policies: "
+            + ", ".join(f"{name} {value:.3f}" for name, value in rmse.items())
+            + "."
         )
     largest = evaluation[evaluation["size"] == evaluation["size"].max()]
     support = largest.groupby("policy")["support"].mean().sort_values()
@@ -49,8 +48,9 @@ def offline_summary(check: OfflineCheck, logging_policy: str) -> list[str]:
         "Share of logged episodes each policy could have produced (importance sampling "
         "sees only those): "
         + ", ".join(f"{name} {share:.1%}" for name, share in support.items())
-        + ". Where it is near zero, IS, WIS, PDIS and DR rest on a handful of episodes; "
-        "FQE does not need them but carries its model's bias.",
+        + ". Where it is near zero, IS, WIS, PDIS and DR rest on a handful of episodes (an "
+        "IS estimate near 0 then has a small error only because the true values are "
+        "small); FQE does not need them but carries its model's bias.",
         "",
     ]
     return lines
