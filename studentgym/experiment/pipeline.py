@@ -57,6 +57,7 @@ from studentgym.experiment.settings import (
     COMPARED,
     NONE,
     NOT_TRAINED,
+    REFERENCE_ONLY,
     SCHEDULE,
     VERDICT_JUDGE,
     Settings,
@@ -298,7 +299,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
     offline = None
     if s.offline_check:
         stage("offline", "offline: off-policy estimators against the true values, on logs")
-        deployable = {n: make for n, make in references.items() if n != "oracle"}
+        deployable = {n: m for n, m in references.items() if n not in REFERENCE_ONLY}
         learned = agents[s.train_on[0]]
         deployable.update({n: (lambda p=a.policies[0]: p) for n, a in learned.items()})
         offline = check_estimators(

@@ -20,8 +20,8 @@ from studentgym.envs.tabular import (
     state_name,
     state_parts,
 )
-from studentgym.experiment.settings import VERDICT_JUDGE
-from studentgym.experiment.summary import REFERENCE_ONLY, learning_summary, write_summary
+from studentgym.experiment.settings import REFERENCE_ONLY, VERDICT_JUDGE
+from studentgym.experiment.summary import learning_summary, write_summary
 from studentgym.ope.report import offline_tables, plot_offline_check
 from studentgym.simulators.interventions import CATALOGUE
 

@@ -16,6 +16,8 @@ VERDICT_JUDGE = "ground_truth"
 """Who decides the verdicts: what happens to the students, not what the classifier believes."""
 NOT_TRAINED = "-"
 """``trained_on`` of the reference policies, which learn nothing from a simulator."""
+REFERENCE_ONLY = ("oracle",)
+"""Policies that see the ground truth and the future: references, never deployable."""
 SCHEDULE = "best_schedule"
 """The best fixed schedule: the same interventions in the same weeks for every student."""
 COMPARED = (NONE, BASELINE, SCHEDULE)

@@ -16,6 +16,7 @@ from studentgym.experiment.settings import (
     BASELINE,
     NONE,
     NOT_TRAINED,
+    REFERENCE_ONLY,
     SCHEDULE,
     VERDICT_JUDGE,
     describe_plan,
@@ -23,7 +24,6 @@ from studentgym.experiment.settings import (
 from studentgym.ope.report import offline_summary
 from studentgym.simulators.reward import HOUR_PRICE
 
-REFERENCE_ONLY = ("oracle",)  # sees the ground truth and the future: not deployable
 SINGLE_RUN = {
     "dqn_ensemble": "It is DQN's seeds acting as one policy: one ensemble was trained, so "
     "its interval holds the students' noise, not the learner's."
