@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         "--offline-check",
         action="store_true",
         help="add stage 8: off-policy estimators against the policies' true values "
-        "(ope_evaluation.csv; about a minute more)",
+        "(ope_evaluation.csv; 5 to 30 more minutes)",
     )
     args = parser.parse_args(argv)
     changes = {

@@ -57,7 +57,6 @@ def true_values(
     students: np.ndarray,
     policies: Mapping[str, Callable],
     seed: int = 0,
-    hour_price: float | None = None,
 ) -> pd.DataFrame:
     """Each policy's mean return over ``students`` (each once) with the expected outcome.
 
@@ -65,7 +64,6 @@ def true_values(
         policies: name -> a function making the policy (a fresh one per call).
     """
     students = np.asarray(students)
-    price = {} if hour_price is None else {"hour_price": hour_price}
 
     def make_env() -> TutoringVectorEnv:
         return TutoringVectorEnv(
@@ -73,7 +71,6 @@ def true_values(
             students=students,
             simulator=simulator,
             outcome_reward="expected",
-            **price,
         )
 
     rows = []
@@ -121,7 +118,7 @@ def check_estimators(
     for k in range(logs):
         env = TutoringVectorEnv(num_envs=largest, students=students, simulator=simulator)
         run = collect(env, behaviour(), {n: make() for n, make in policies.items()}, seed + 1 + k)
-        for size in sizes:
+        for size in sorted(sizes):
             for j in range(largest // size):
                 part = run.take(slice(j * size, (j + 1) * size))
                 example = example or part
