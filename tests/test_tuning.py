@@ -7,7 +7,7 @@ import pytest
 
 from studentgym.agents.benchmark import Judge
 from studentgym.agents.policies import FixedSchedule
-from studentgym.agents.tuning import search_schedule, tune_policy
+from studentgym.agents.tuning import chosen_trial, search_schedule, tune_policy
 from studentgym.envs.vector import TutoringVectorEnv
 from studentgym.envs.world import WorldSpec, load_world
 from studentgym.simulators.student import StudentSimulator
@@ -64,6 +64,8 @@ def test_search_schedule_grows_week_by_week_while_the_schedule_improves(judge):
     assert chosen["value"].is_monotonic_increasing and chosen["value"].iloc[0] > 0
     # the value it reports is the schedule's value under the same judge
     assert judge(FixedSchedule(plan))[0] == pytest.approx(chosen["value"].iloc[-1])
+    assert chosen_trial(trials)["value"] == chosen["value"].iloc[-1]  # the final schedule's
+    assert chosen_trial(trials.assign(chosen=False)) is None  # nothing beat doing nothing
     for week, group in trials.groupby("week"):
         if week in plan:  # each chosen intervention was the best of its week
             assert group.loc[group["chosen"], "value"].iloc[0] == group["value"].max()

@@ -73,6 +73,17 @@ def tune_policy(
     return best, trials
 
 
+def chosen_trial(trials: pd.DataFrame) -> pd.Series | None:
+    """The trial that holds the chosen policy's value (for a schedule, its last
+    addition), or None if nothing was chosen (nothing beat doing nothing).
+
+    Args:
+        trials: the trials of :func:`tune_policy` or :func:`search_schedule`.
+    """
+    chosen = trials[trials["chosen"]]
+    return None if chosen.empty else chosen.iloc[-1]
+
+
 def search_schedule(
     judge: Callable[[Any], tuple[float, float, float]],
     n_weeks: int = 39,

@@ -46,7 +46,13 @@ from studentgym.agents.policies import (
     RuleBasedPolicy,
 )
 from studentgym.agents.statistics import gaming_gaps, summarize
-from studentgym.agents.tuning import RECOMMENDER_GRID, RULE_GRID, search_schedule, tune_policy
+from studentgym.agents.tuning import (
+    RECOMMENDER_GRID,
+    RULE_GRID,
+    chosen_trial,
+    search_schedule,
+    tune_policy,
+)
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.world import WorldSpec, load_world
@@ -238,11 +244,12 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
     for name, grid in ((BASELINE, RECOMMENDER_GRID), ("rule_based", RULE_GRID)):
         baselines[name], table = tune_policy(makers[name], grid, validation)
         trials.append(table.assign(policy=name))
-        best = table[table["chosen"]].iloc[0]
+        best = chosen_trial(table)
         log(f"      {name}: {baselines[name]} (validation gain vs none {best['value']:+.4f})")
     baselines[SCHEDULE], table = search_schedule(validation, n_weeks)
     trials.append(table.assign(policy=SCHEDULE))
-    gain = table.loc[table["chosen"], "value"].iloc[-1] if table["chosen"].any() else 0.0
+    best = chosen_trial(table)
+    gain = 0.0 if best is None else best["value"]
     log(f"      {SCHEDULE}: {describe_plan(baselines[SCHEDULE])} (validation gain {gain:+.4f})")
     tuning = pd.concat(trials, ignore_index=True)
     tuning = tuning[["policy", *[c for c in tuning.columns if c != "policy"]]]

@@ -10,6 +10,7 @@ import pandas as pd
 from studentgym.agents.benchmark import early_value, episodes_to_fraction
 from studentgym.agents.dqn import load_hyperparams
 from studentgym.agents.statistics import Resamples, paired_difference
+from studentgym.agents.tuning import chosen_trial
 from studentgym.atomic import atomic_write_text
 from studentgym.experiment.agents import LEARNED, SEEDED
 from studentgym.experiment.settings import (
@@ -252,11 +253,10 @@ def _baselines_section(results) -> list[str]:
         "",
     ]
     for policy, trials in tuning.groupby("policy", sort=False):
-        chosen = trials[trials["chosen"]]
-        if chosen.empty:
+        best = chosen_trial(trials)
+        if best is None:
             lines.append(f"- {policy}: nothing beat doing nothing ({len(trials)} trials).")
             continue
-        best = chosen.iloc[-1]  # a schedule's last addition holds its final value
         lines.append(
             f"- {_describe(policy, results.baselines[policy])}: validation gain over no "
             f"intervention {best['value']:+.4f} (95% CI {best['ci_low']:+.4f} to "
