@@ -22,6 +22,7 @@ from studentgym.envs.tabular import tabular_state
 from studentgym.predictors.features import NUMERIC_FEATURES
 from studentgym.predictors.segments import StudentSegmenter
 from studentgym.recommenders.hybrid import HybridRecommender
+from studentgym.recommenders.response import response_inputs
 from studentgym.recommenders.rules import RuleBasedRecommender
 from studentgym.recommenders.topics import TopicProfiler
 from studentgym.simulators.cohort import Cohort
@@ -139,8 +140,9 @@ class RecommenderPolicy:
         actions = np.zeros(len(batch), dtype=np.int64)
         if deciding.any():
             ids = np.atleast_1d(info["student_id"])[deciding]
-            levels = self.profiler.transform(self.profile_inputs(batch[deciding], ids))
-            top = self.hybrid.top_intervention(levels)
+            profile = self.profile_inputs(batch[deciding], ids)
+            inputs = response_inputs(profile, batch[deciding, P_SUCCESS])
+            top = self.hybrid.top_intervention(self.profiler.transform(profile), inputs)
             actions = capped(batch, info, deciding, top, self.max_repeats)
         assert actions.max() < N_ACTIONS
         return int(actions[0]) if single else actions

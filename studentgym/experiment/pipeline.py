@@ -213,6 +213,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         split.train,
         split.evaluation,
         n_students=s.recommender_students,
+        replays=s.trial_replays,
         seed=s.seed,
     )
     columns = [

@@ -72,6 +72,9 @@ class Settings:
     """Evaluations of the greedy policy during each training (plus one before)."""
     recommender_students: int = 2_000
     """Students in the recommenders' fitting group and in their held-out group."""
+    trial_replays: int = 64
+    """Enrolments of every training student in the recommender's randomised trial (one
+    random intervention at the decision week; the hybrid's CF part learns from it)."""
     n_boot: int = 1_000
     """Bootstrap resamples behind every interval."""
     predictor_students: int = 3_000
@@ -105,6 +108,7 @@ class Settings:
             "eval_students",
             "validation_students",
             "recommender_students",
+            "trial_replays",
             "n_boot",
             "predictor_students",
             "offline_logs",

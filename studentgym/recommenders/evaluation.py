@@ -52,7 +52,8 @@ class Snapshot:
     p_success: np.ndarray
 
 
-def _run_to(simulator: StudentSimulator, rows: np.ndarray, keys: np.ndarray, week: int):
+def run_untreated(simulator: StudentSimulator, rows: np.ndarray, keys: np.ndarray, week: int):
+    """``(state, gone)``: students ``rows`` run to ``week`` without intervention."""
     state = simulator.start_batch(rows, keys)
     gone = np.zeros(len(rows), dtype=bool)
     while state.week[0] < week:
@@ -65,7 +66,7 @@ def snapshot(simulator: StudentSimulator, rows, week: int = 8, seed: int = 0) ->
     """Observe students ``rows`` after ``week`` weeks without intervention."""
     rows = np.asarray(rows, dtype=np.int64)
     keys = np.random.default_rng(seed).integers(0, 2**63, len(rows), dtype=np.uint64)
-    state, gone = _run_to(simulator, rows, keys, week)
+    state, gone = run_untreated(simulator, rows, keys, week)
     X, p = simulator.observe(state)
     students = simulator.cohort.students.iloc[rows]
     features = pd.DataFrame(X, columns=list(NUMERIC_FEATURES), index=rows)
@@ -87,7 +88,7 @@ def true_benefits(
     """
     n = len(snap.rows)
     values = np.zeros((n_draws, N_ACTIONS, n))
-    observed, gone_before = _run_to(simulator, snap.rows, snap.keys, snap.week)
+    observed, gone_before = run_untreated(simulator, snap.rows, snap.keys, snap.week)
     for draw in range(n_draws):
         future = observed.copy()
         future.keys[:] = fork_keys(snap.keys, draw)  # the same past, an independent future

@@ -27,6 +27,7 @@ import numpy as np
 
 from studentgym.envs.tabular import N_DOSE, N_STATES, state_of, state_parts
 from studentgym.recommenders.hybrid import HybridRecommender
+from studentgym.recommenders.response import snapshot_inputs
 from studentgym.recommenders.topics import TopicProfiler, profile_inputs
 from studentgym.simulators.interventions import N_ACTIONS
 
@@ -82,4 +83,4 @@ def snapshot_priors(
         np.zeros(len(snap.rows)),
     )
     levels = profiler.transform(profile_inputs(snap.features))
-    return q_priors(states, hybrid.scores(levels), scale)
+    return q_priors(states, hybrid.scores(levels, snapshot_inputs(snap)), scale)
