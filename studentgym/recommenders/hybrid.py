@@ -30,14 +30,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.utils.validation import check_is_fitted
 
-from studentgym.recommenders.response import LoggedResponses, ResponseModel
+from studentgym.recommenders.response import LoggedResponses, ResponseModel, fewest_components
 from studentgym.recommenders.topics import TOPIC_DESCRIPTIONS
 from studentgym.simulators.config import TOPICS
 from studentgym.simulators.interventions import CATALOGUE
 
 TOPIC_INTERVENTIONS = tuple(i for i in CATALOGUE if i.topic is not None)
 """The recommendable interventions, one per topic, in TOPICS order."""
-VARIANCE_TARGET = 0.90
 
 
 def minmax_rows(scores: np.ndarray) -> np.ndarray:
@@ -95,9 +94,7 @@ class HybridRecommender(BaseEstimator):
         max_components = len(TOPICS) - 1
         full = TruncatedSVD(max_components, random_state=self.seed).fit(centred)
         cumulative = np.cumsum(full.explained_variance_ratio_)
-        k = self.n_components or int(
-            min(np.searchsorted(cumulative, VARIANCE_TARGET) + 1, max_components)
-        )
+        k = fewest_components(cumulative, self.n_components)
         self.svd_ = TruncatedSVD(k, random_state=self.seed).fit(centred)
         self.n_components_ = k
         self.explained_variance_ = float(np.sum(self.svd_.explained_variance_ratio_))

@@ -45,6 +45,15 @@ from studentgym.simulators.student import StudentSimulator
 RESPONSE_INPUTS = (*PROFILE_INPUTS, "p_success")
 """What the response model reads: the topic profiler's inputs and the classifier's P(success)."""
 VARIANCE_TARGET = 0.90
+"""Both of the hybrid's factorisations keep the fewest components reaching this share."""
+
+
+def fewest_components(cumulative_share: np.ndarray, requested: int | None = None) -> int:
+    """``requested``, or the fewest components whose ``cumulative_share`` reaches
+    :data:`VARIANCE_TARGET` (all of them if none does)."""
+    if requested:
+        return int(requested)
+    return int(min(np.searchsorted(cumulative_share, VARIANCE_TARGET) + 1, len(cumulative_share)))
 
 
 def response_inputs(profile: pd.DataFrame, p_success: np.ndarray) -> pd.DataFrame:
@@ -168,9 +177,7 @@ class ResponseModel(BaseEstimator):
         max_components = N_ACTIONS - 2
         full = TruncatedSVD(max_components, random_state=self.seed).fit(slopes)
         share = np.cumsum(full.singular_values_**2) / max(np.sum(slopes**2), 1e-300)
-        k = self.n_components or int(
-            min(np.searchsorted(share, VARIANCE_TARGET) + 1, max_components)
-        )
+        k = fewest_components(share, self.n_components)
         self.svd_ = TruncatedSVD(k, random_state=self.seed).fit(slopes)
         self.n_components_ = k
         self.explained_variance_ = float(share[k - 1])
