@@ -274,11 +274,7 @@ class TutoringEnv(gym.Env):
         else:
             p_next = float(p[0])
             if int(s.week[0]) >= self.n_weeks:
-                p_final = (
-                    p_next
-                    if params.outcome_model == "classifier"
-                    else float(sim.ground_truth_success(s)[0])
-                )
+                p_final = float(sim.final_success(s, p)[0])
                 result = RESULT_PASS if u_outcome[0] < p_final else RESULT_FAIL
         terminated = result is not None
         expected = params.outcome_reward == "expected"

@@ -216,8 +216,7 @@ class TutoringVectorEnv(VectorEnv):
         X, p_next = sim.observe(s)
         p_next[withdrew] = 0.0
         completed = ~withdrew & (s.week >= self.n_weeks)
-        p_final = p_next if params.outcome_model == "classifier" else sim.ground_truth_success(s)
-        p_final = np.where(completed, p_final, 0.0)
+        p_final = np.where(completed, sim.final_success(s, p_next), 0.0)
         passed = completed & (u_outcome < p_final)
         result = np.where(withdrew, 3, np.where(completed, np.where(passed, 1, 2), 0))
         terminated = result > 0

@@ -118,20 +118,13 @@ def log_responses(
             gone |= withdrew
             act = np.zeros_like(act)
         # the final result as the env draws it: the last week's uniform against P(success)
-        passed = ~gone & (u_outcome < _final_success(simulator, state))
+        passed = ~gone & (u_outcome < simulator.final_success(state))
         inputs.append(snapshot_inputs(snap))
         actions.append(action)
         returns.append(outcome_reward(True, passed, 0.0, expected=False) + cost_reward(state.hours))
     return LoggedResponses(
         pd.concat(inputs, ignore_index=True), np.concatenate(actions), np.concatenate(returns)
     )
-
-
-def _final_success(simulator: StudentSimulator, state) -> np.ndarray:
-    """P(success) the final result is drawn from, under the simulator's outcome model."""
-    if simulator.outcome_model == "ground_truth":
-        return simulator.ground_truth_success(state)
-    return simulator.observe(state)[1]
 
 
 class ResponseModel(BaseEstimator):

@@ -275,6 +275,14 @@ class StudentSimulator:
         )
         return X, p
 
+    def final_success(self, s: BatchState, p_classifier: np.ndarray | None = None) -> np.ndarray:
+        """P(success) the final result of students who completed the course is drawn from:
+        the classifier's on the final features (``p_classifier`` if the caller has it,
+        else observed now) or the latent model's, by :attr:`outcome_model`."""
+        if self.outcome_model == "classifier":
+            return self.observe(s)[1] if p_classifier is None else p_classifier
+        return self.ground_truth_success(s)
+
     def ground_truth_success(self, s: BatchState) -> np.ndarray:
         """P(success | latent course path) of students who completed the course."""
         mean_need, mean_motivation = s.need_sum / self.n_weeks, s.motivation_sum / self.n_weeks
