@@ -30,7 +30,7 @@ from studentgym.predictors.features import CATEGORICAL_FEATURES, NUMERIC_FEATURE
 from studentgym.simulators.counter_rng import fork_keys
 from studentgym.simulators.interventions import N_ACTIONS
 from studentgym.simulators.reward import HOUR_PRICE, course_end_value
-from studentgym.simulators.student import StudentSimulator
+from studentgym.simulators.student import BatchState, StudentSimulator
 
 
 @dataclasses.dataclass
@@ -43,6 +43,8 @@ class Snapshot:
         week: weeks observed.
         features: ``weekly_features``-shaped frame (index: student position).
         p_success: the classifier's probability at ``week``.
+        state: their simulator state after ``week`` weeks, from which their futures are
+            played (copy it before stepping).
     """
 
     rows: np.ndarray
@@ -50,30 +52,25 @@ class Snapshot:
     week: int
     features: pd.DataFrame
     p_success: np.ndarray
-
-
-def run_untreated(simulator: StudentSimulator, rows: np.ndarray, keys: np.ndarray, week: int):
-    """``(state, gone)``: students ``rows`` run to ``week`` without intervention."""
-    state = simulator.start_batch(rows, keys)
-    gone = np.zeros(len(rows), dtype=bool)
-    while state.week[0] < week:
-        _, _, withdrew, _ = simulator.step_batch(state, np.zeros(len(rows), dtype=np.int64))
-        gone |= withdrew
-    return state, gone
+    state: BatchState
 
 
 def snapshot(simulator: StudentSimulator, rows, week: int = 8, seed: int = 0) -> Snapshot:
     """Observe students ``rows`` after ``week`` weeks without intervention."""
     rows = np.asarray(rows, dtype=np.int64)
     keys = np.random.default_rng(seed).integers(0, 2**63, len(rows), dtype=np.uint64)
-    state, gone = run_untreated(simulator, rows, keys, week)
+    state = simulator.start_batch(rows, keys)
+    gone = np.zeros(len(rows), dtype=bool)
+    while state.week[0] < week:
+        _, _, withdrew, _ = simulator.step_batch(state, np.zeros(len(rows), dtype=np.int64))
+        gone |= withdrew
     X, p = simulator.observe(state)
     students = simulator.cohort.students.iloc[rows]
     features = pd.DataFrame(X, columns=list(NUMERIC_FEATURES), index=rows)
     for column in CATEGORICAL_FEATURES:
         features[column] = students[column].to_numpy()
     keep = ~gone
-    return Snapshot(rows[keep], keys[keep], week, features[keep], p[keep])
+    return Snapshot(rows[keep], keys[keep], week, features[keep], p[keep], state.take(keep))
 
 
 def true_benefits(
@@ -88,15 +85,12 @@ def true_benefits(
     """
     n = len(snap.rows)
     values = np.zeros((n_draws, N_ACTIONS, n))
-    observed, gone_before = run_untreated(simulator, snap.rows, snap.keys, snap.week)
     for draw in range(n_draws):
-        future = observed.copy()
+        future = snap.state.copy()
         future.keys[:] = fork_keys(snap.keys, draw)  # the same past, an independent future
         for action in range(N_ACTIONS):
             first = np.full(n, action, dtype=np.int64)
-            values[draw, action] = course_value(
-                simulator, future.copy(), first, hour_price, gone_before
-            )
+            values[draw, action] = course_value(simulator, future.copy(), first, hour_price)
     mean = values.mean(axis=0).T
     return mean - mean[:, [0]]
 

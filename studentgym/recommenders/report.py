@@ -23,7 +23,7 @@ from studentgym.atomic import atomic_write_csv
 from studentgym.predictors.segments import StudentSegmenter
 from studentgym.recommenders.evaluation import Snapshot, ranking_report, snapshot, true_benefits
 from studentgym.recommenders.hybrid import HybridRecommender
-from studentgym.recommenders.response import LoggedResponses, log_responses, snapshot_inputs
+from studentgym.recommenders.response import LoggedResponses, log_responses, response_inputs
 from studentgym.recommenders.rules import RuleBasedRecommender
 from studentgym.recommenders.topics import TopicProfiler, items_table, profile_inputs
 from studentgym.simulators.reward import HOUR_PRICE
@@ -95,8 +95,9 @@ def run_recommenders(
 
     profiler = TopicProfiler().fit(profile_inputs(train.features))
     train_levels = profiler.transform(profile_inputs(train.features))
-    test_levels = profiler.transform(profile_inputs(test.features))
-    test_inputs = snapshot_inputs(test)
+    test_profile = profile_inputs(test.features)
+    test_levels = profiler.transform(test_profile)
+    test_inputs = response_inputs(test_profile, test.p_success)
     hybrid = HybridRecommender(w_cf=w_cf, seed=seed).fit(train_levels, trial)
     segmenter = StudentSegmenter(3, seed).fit(train.features)
     rules = RuleBasedRecommender()

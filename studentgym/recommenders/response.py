@@ -36,7 +36,7 @@ from sklearn.linear_model import Ridge
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from studentgym.recommenders.evaluation import Snapshot, run_untreated, snapshot
+from studentgym.recommenders.evaluation import Snapshot, snapshot
 from studentgym.recommenders.topics import PROFILE_INPUTS, profile_inputs
 from studentgym.simulators.interventions import CATALOGUE, N_ACTIONS
 from studentgym.simulators.reward import cost_reward, outcome_reward
@@ -111,7 +111,7 @@ def log_responses(
     for replay in rng.integers(0, 2**32, replays):
         snap = snapshot(simulator, rows, week, int(replay))
         action = rng.integers(0, N_ACTIONS, len(snap.rows))
-        state, gone = run_untreated(simulator, snap.rows, snap.keys, week)
+        state, gone = snap.state.copy(), np.zeros(len(snap.rows), dtype=bool)
         act = action.copy()
         while state.week[0] < simulator.n_weeks:
             _, _, withdrew, u_outcome = simulator.step_batch(state, act, ~gone)
