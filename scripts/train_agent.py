@@ -7,6 +7,7 @@ An argparse front over :func:`studentgym.experiment.run`; the stages are listed 
     python scripts/train_agent.py            # the default run
     python scripts/train_agent.py --quick    # about a minute
     python scripts/train_agent.py --data path/to/oulad/   # real OULAD instead
+    python scripts/train_agent.py --robustness   # and every policy on 8 student models
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 
 from studentgym.experiment import Settings, run
 from studentgym.simulators.student import OUTCOME_MODELS
+from studentgym.simulators.variants import STUDENT_MODELS
 
 
 def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
@@ -47,9 +49,21 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         "(default: classifier ground_truth)",
     )
     parser.add_argument(
+        "--student-model",
+        choices=list(STUDENT_MODELS),
+        help="the ground truth the whole run happens in (default: default)",
+    )
+    parser.add_argument(
+        "--robustness",
+        nargs="*",
+        choices=list(STUDENT_MODELS),
+        help="also judge every policy on these student models (none named: all of them; "
+        "robustness_matrix.csv, 1 to 3 more minutes)",
+    )
+    parser.add_argument(
         "--offline-check",
         action="store_true",
-        help="add stage 8: off-policy estimators against the policies' true values "
+        help="add the offline stage: off-policy estimators against the policies' true values "
         "(ope_evaluation.csv; 5 to 30 more minutes)",
     )
     args = parser.parse_args(argv)
@@ -64,6 +78,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         "validation_students": args.validation_students,
         "train_on": tuple(args.train_on) if args.train_on else None,
         "offline_check": args.offline_check or None,
+        "student_model": args.student_model,
+        "robustness": None if args.robustness is None else tuple(args.robustness or STUDENT_MODELS),
     }
     changes = {k: v for k, v in changes.items() if v is not None}
     try:

@@ -40,6 +40,7 @@ TINY = Settings.quick(
     offline_check=True,
     offline_sizes=(50, 100),
     offline_logs=1,
+    robustness=("default", "classifier_judge", "deprived_population"),
 )
 """A quick benchmark, smaller still: every stage and output of the main job in seconds."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import TINY
 
@@ -61,3 +62,48 @@ def test_settings_refuse_nonsense():
         Settings(train_on=("oracle",))
     assert Settings.quick().training_seeds == 2 and Settings().training_seeds >= 3
     assert Settings().replace(seed=4).seed == 4
+
+
+def test_robustness_matrix_agrees_with_the_benchmark_and_judges_each_variant(results, tiny_run):
+    matrix = results.robustness.set_index(["judged_on", "policy"])
+    gain = "return_minus_no_intervention"
+    # the default variant is the benchmark's world: same students, same numbers
+    benchmark = results.benchmark.set_index("policy")[gain]
+    np.testing.assert_allclose(matrix.loc["default", gain].loc[benchmark.index], benchmark)
+    # the classifier judge is the benchmark's other judge
+    robust = results.robust
+    by_classifier = robust[
+        robust["trained_on"].isin(["-", TINY.train_on[0]]) & (robust["judged_by"] == "classifier")
+    ].set_index("policy")[gain]
+    np.testing.assert_allclose(
+        matrix.loc["classifier_judge", gain].loc[by_classifier.index], by_classifier
+    )
+    # holds means better than doing nothing after Holm, nothing else
+    holds = matrix["verdict_vs_no_intervention"] == "better"
+    assert (matrix["holds"] == holds).all() and not matrix.loc[("default", "no_intervention")].holds
+    _, folder = tiny_run
+    written = pd.read_csv(folder / "robustness_matrix.csv")
+    assert len(written) == 3 * len(benchmark)
+    assert (folder / "robustness_matrix.png").stat().st_size > 0
+    summary = (folder / "summary.md").read_text()
+    assert "## Robustness" in summary and "holds on every variant:" in summary
+
+
+def test_a_run_in_another_student_model_uses_its_response_and_population(tmp_path):
+    from studentgym.experiment import run
+    from studentgym.simulators.config import IMD_DECILE
+
+    settings = TINY.replace(
+        student_model="deprived_population",
+        predictor_study=False,
+        save_cohort=False,
+        offline_check=False,
+        robustness=(),
+        train_on=("classifier",),
+    )
+    results = run(settings, tmp_path, log=lambda line: None)
+    slots = results.judges["ground_truth"].slots
+    deciles = results.cohort.students["imd_band"].iloc[slots].map(IMD_DECILE)
+    assert (deciles < 3).all() and len(slots) == TINY.eval_students
+    assert results.predictors is None and not (tmp_path / "cohort").exists()
+    assert "student_model=deprived_population" in (tmp_path / "summary.md").read_text()

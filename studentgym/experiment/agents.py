@@ -55,6 +55,24 @@ class LearnedAgent:
     tables: list[QLearningAgent] | None = None
 
 
+def dqn_hyperparams(settings: Settings) -> dict:
+    """DQN's hyperparameters for a run: ``dqn.yml``'s, with ``settings.dqn``'s overrides and
+    one ensemble member per training seed.
+
+    Raises:
+        ValueError: naming an override the file does not have, or ``n_models`` (set by
+            ``training_seeds``).
+    """
+    params = load_hyperparams()
+    unknown = sorted(set(settings.dqn) - set(params) | set(settings.dqn) & {"n_models"})
+    if unknown:
+        raise ValueError(
+            f"unknown DQN hyperparameter(s) {unknown} in the settings' dqn overrides; "
+            f"known: {sorted(set(params) - {'n_models'})} (n_models is training_seeds)"
+        )
+    return {**params, **settings.dqn, "n_models": settings.training_seeds}
+
+
 def train_agents(
     simulator: StudentSimulator,
     students: np.ndarray,
@@ -102,12 +120,11 @@ def train_agents(
             pd.concat(curves, ignore_index=True),
             runs,
         )
-    params = {**load_hyperparams(), "n_models": settings.training_seeds}
     ensemble, curve = train_dqn(
         {"simulator": simulator, "students": students},
         curve_judge,
         total_timesteps=settings.dqn_steps,
-        hyperparams=params,
+        hyperparams=dqn_hyperparams(settings),
         eval_points=settings.curve_points,
         seed=settings.seed,
         out=out,

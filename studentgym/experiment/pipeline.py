@@ -20,9 +20,16 @@ Stages, in order (each logs a line and, when it ends, its time):
    ``training_seeds`` seeds in each world of ``train_on``;
 7. **benchmark**: every policy on the same evaluation students with the same random
    numbers, judged by both judges; the verdicts are the ground truth's;
-8. **offline** (``settings.offline_check``): logs of training students under the
+8. **robustness** (``settings.robustness``): every policy of the default training world
+   judged on each named student-model variant (:mod:`studentgym.experiment.robustness`);
+9. **offline** (``settings.offline_check``): logs of training students under the
    exploring rule matrix, and every off-policy estimator's estimate of each deployable
    policy's value against its true value (:mod:`studentgym.ope.truth`).
+
+The run happens in the ground truth ``settings.student_model`` names (the documented
+one by default): its response to interventions drives every simulator, and its
+population is who the evaluation students are. Stage 2 is skipped without
+``settings.predictor_study``.
 """
 
 from __future__ import annotations
@@ -58,6 +65,8 @@ from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.world import WorldSpec, load_world
 from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_agents
 from studentgym.experiment.report import write_report
+from studentgym.experiment.robustness import GAIN as ROBUST_GAIN
+from studentgym.experiment.robustness import robustness_matrix, variant_judge
 from studentgym.experiment.settings import (
     BASELINE,
     COMPARED,
@@ -82,6 +91,7 @@ from studentgym.simulators import CohortConfig
 from studentgym.simulators.cohort import Cohort
 from studentgym.simulators.config import OULAD_FINAL_RESULT
 from studentgym.simulators.student import OUTCOME_MODELS, StudentSimulator, SuccessModel
+from studentgym.simulators.variants import student_model
 from studentgym.split import StudentSplit, split_students
 
 
@@ -104,13 +114,14 @@ class Results:
         records: judge -> training world -> policy -> rollout frames (one per seed).
         stage_seconds: wall-clock seconds of each stage.
         offline: the off-policy estimators' check (``settings.offline_check``), or None.
+        robustness: the robustness matrix (``settings.robustness``), or None.
         files: every file written into the output folder.
     """
 
     settings: Settings
     cohort: Cohort
     split: StudentSplit
-    predictors: PredictorReport
+    predictors: PredictorReport | None
     success_model: SuccessModel
     simulators: dict[str, StudentSimulator]
     recommenders: RecommenderReport
@@ -125,6 +136,7 @@ class Results:
     seeds: pd.DataFrame
     stage_seconds: dict[str, float]
     offline: OfflineCheck | None = None
+    robustness: pd.DataFrame | None = None
     files: list[Path] = dataclasses.field(default_factory=list)
 
 
@@ -155,8 +167,9 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
             a cohort too small to split; nothing is written then.
     """
     out = Path(out)
-    stage = _Stages(log, 8 if settings.offline_check else 7)
     s = settings
+    stage = _Stages(log, 6 + s.predictor_study + bool(s.robustness) + s.offline_check)
+    truth = student_model(s.student_model)
 
     stage("world", "world: cohort, split, final results against OULAD")
     if s.data:
@@ -168,7 +181,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         fitted = world.success_model
     split = split_students(cohort.config.n_students, s.seed)
     out.mkdir(parents=True, exist_ok=True)
-    if not s.data:
+    if s.save_cohort and not s.data:
         cohort.to_csv(out / "cohort")
     observed = tables.students["final_result"].value_counts(normalize=True)
     comparison = pd.DataFrame({"oulad": pd.Series(OULAD_FINAL_RESULT), "this_run": observed})
@@ -181,26 +194,29 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         f"{len(split.validation)} validation, {len(split.evaluation)} evaluation"
     )
 
-    stage("predictors", "predictors: model zoo, early prediction, segments, fairness")
     n_weeks = cohort.config.n_weeks
-    predictors = run_predictors(
-        tables,
-        out,
-        seed=s.seed,
-        max_students=s.predictor_students,
-        n_splits=s.predictor_folds,
-        early_models=s.early_models,
-        weeks=[w for w in s.predictor_weeks if w <= n_weeks],
-        sequence_weeks=[w for w in s.sequence_weeks if w <= n_weeks],
-    )
-    columns = ["model", "roc_auc_mean", "roc_auc_std", "f1_mean", "brier_mean"]
-    log(predictors.model_scores[columns].round(3).to_string(index=False))
-    log(f"      best classifier of the study: {predictors.best_model}")
+    predictors = None
+    if s.predictor_study:
+        stage("predictors", "predictors: model zoo, early prediction, segments, fairness")
+        predictors = run_predictors(
+            tables,
+            out,
+            seed=s.seed,
+            max_students=s.predictor_students,
+            n_splits=s.predictor_folds,
+            early_models=s.early_models,
+            weeks=[w for w in s.predictor_weeks if w <= n_weeks],
+            sequence_weeks=[w for w in s.sequence_weeks if w <= n_weeks],
+        )
+        columns = ["model", "roc_auc_mean", "roc_auc_std", "f1_mean", "brier_mean"]
+        log(predictors.model_scores[columns].round(3).to_string(index=False))
+        log(f"      best classifier of the study: {predictors.best_model}")
 
     stage("env", "env: the weekly success classifier on training students, one student shown")
     success_model = fitted or WeeklySuccessModel().fit(cohort, split.train)
     simulators = {
-        m: StudentSimulator(cohort, success_model, outcome_model=m) for m in OUTCOME_MODELS
+        m: StudentSimulator(cohort, success_model, outcome_model=m, response=truth.response())
+        for m in OUTCOME_MODELS
     }
     _show_one_student(simulators[s.train_on[0]], split.evaluation, s.seed, log)
 
@@ -284,10 +300,9 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         SCHEDULE: lambda: FixedSchedule(baselines[SCHEDULE], n_weeks),
         "oracle": OraclePolicy,
     }
+    evaluation = truth.students(cohort, split.evaluation)
     judges = {
-        m: Judge(
-            simulators[m], split.evaluation, min(s.eval_students, len(split.evaluation)), s.seed + 2
-        )
+        m: Judge(simulators[m], evaluation, min(s.eval_students, len(evaluation)), s.seed + 2)
         for m in OUTCOME_MODELS
     }
     records = {}
@@ -304,6 +319,25 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
             for world in s.train_on
         }
     benchmark, robust, seeds = _tables(records, agents, s)
+    robustness = None
+    if s.robustness:
+        stage("robustness", f"robustness: every policy on {len(s.robustness)} student models")
+        policies = {name: (lambda make=make: [make()]) for name, make in references.items()}
+        for name, agent in agents[s.train_on[0]].items():
+            policies[name] = lambda agent=agent: agent.policies
+        variant_judges = {
+            name: variant_judge(
+                name, cohort, success_model, split.evaluation, s.eval_students, s.seed + 2
+            )
+            for name in s.robustness
+        }
+        robustness = robustness_matrix(policies, variant_judges, NONE, s.n_boot, s.seed)
+        log(
+            robustness.pivot(index="policy", columns="judged_on", values=ROBUST_GAIN)
+            .loc[list(policies), list(s.robustness)]
+            .round(3)
+            .to_string()
+        )
     offline = None
     if s.offline_check:
         stage("offline", "offline: off-policy estimators against the true values, on logs")
@@ -339,6 +373,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         seeds,
         stage.seconds,
         offline,
+        robustness,
     )
     results.files = write_report(results, out)
     stage.close()

@@ -20,7 +20,8 @@ from studentgym.envs.tabular import (
     state_name,
     state_parts,
 )
-from studentgym.experiment.settings import REFERENCE_ONLY, VERDICT_JUDGE
+from studentgym.experiment.robustness import plot_robustness
+from studentgym.experiment.settings import NONE, REFERENCE_ONLY, VERDICT_JUDGE
 from studentgym.experiment.summary import learning_summary, write_summary
 from studentgym.ope.report import offline_tables, plot_offline_check
 from studentgym.simulators.interventions import CATALOGUE
@@ -88,6 +89,9 @@ def write_report(results, out: str | Path) -> list[Path]:
     agent = results.agents[results.settings.train_on[0]]["qlearning_priors"].tables[0]
     names = [state_name(s) for s in range(N_STATES)]
     files = []
+    if results.robustness is not None:
+        files.append(atomic_write_csv(results.robustness, out / "robustness_matrix.csv"))
+        files.append(plot_robustness(results.robustness, NONE, out / "robustness_matrix.png"))
     if results.offline is not None:
         files += [atomic_write_csv(t, out / n) for n, t in offline_tables(results.offline).items()]
         files.append(plot_offline_check(results.offline, out / "ope_evaluation.png"))

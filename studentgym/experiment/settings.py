@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from studentgym.simulators.config import CohortConfig
+from studentgym.simulators.config import CohortConfig, FrozenDict
 from studentgym.simulators.interventions import CATALOGUE
 from studentgym.simulators.student import OUTCOME_MODELS
+from studentgym.simulators.variants import DEFAULT, student_model
 
 BASELINE = "recommender"
 """The tuned one-off recommendation every policy is compared with."""
@@ -52,6 +54,10 @@ class Settings:
     data: str | None = None
     """A folder with OULAD's seven CSVs: the predictors run on the real tables and the
     env simulates the real students (latent traits from synthetic twins)."""
+    student_model: str = DEFAULT
+    """The ground truth the whole run happens in: a name of
+    :data:`studentgym.simulators.variants.STUDENT_MODELS` (its response to interventions
+    drives every simulator; its population, the evaluation students)."""
     training_seeds: int = 3
     """Independent trainings of every learned agent; DQN's are its ensemble's members."""
     train_on: tuple[str, ...] = OUTCOME_MODELS
@@ -63,6 +69,9 @@ class Settings:
     dqn_steps: int | None = None
     """DQN environment steps per training seed (None: ``n_timesteps`` of
     ``studentgym/hyperparams/dqn.yml``)."""
+    dqn: Mapping[str, object] = field(default_factory=FrozenDict)
+    """Overrides of ``studentgym/hyperparams/dqn.yml``'s hyperparameters, e.g.
+    ``{"learning_rate": 1e-3}`` (checked against the file when the agents are trained)."""
     eval_students: int = 4_000
     """Distinct evaluation students every policy is judged on."""
     validation_students: int = 2_000
@@ -77,6 +86,8 @@ class Settings:
     random intervention at the decision week; the hybrid's CF part learns from it)."""
     n_boot: int = 1_000
     """Bootstrap resamples behind every interval."""
+    predictor_study: bool = True
+    """Run stage 2, the predictor study; nothing later uses it, so sweeps turn it off."""
     predictor_students: int = 3_000
     """Students in the predictor study (model zoo, early prediction, fairness);
     ``scripts/train_predictors.py`` runs the full one."""
@@ -89,6 +100,11 @@ class Settings:
     (``scripts/train_predictors.py`` draws the curve for all of them)."""
     sequence_weeks: tuple[int, ...] = (8,)
     """Weeks at which the GRU sequence model joins the curve (empty: none)."""
+    save_cohort: bool = True
+    """Write the generated cohort's tables (``cohort/``, 39 MB at OULAD's size)."""
+    robustness: tuple[str, ...] = ()
+    """Student-model variants every policy of the default training world is also judged
+    on (``robustness_matrix.csv``); ``--robustness`` of the script names them all."""
     offline_check: bool = False
     """Add stage 8: the off-policy estimators checked against the true values of the
     benchmark's policies (``ope_evaluation.csv``); ``--offline-check`` of the script."""
@@ -126,6 +142,13 @@ class Settings:
             raise ValueError(f"logging_epsilon must be in (0, 1], got {self.logging_epsilon}")
         if self.predictor_folds < 2:
             raise ValueError(f"predictor_folds must be >= 2, got {self.predictor_folds}")
+        for name in (self.student_model, *self.robustness):
+            student_model(name)
+        if len(set(self.robustness)) != len(self.robustness):
+            raise ValueError(f"robustness names a variant twice: {self.robustness}")
+        if not all(isinstance(key, str) for key in self.dqn):
+            raise ValueError(f"dqn overrides need string keys, got {list(self.dqn)}")
+        object.__setattr__(self, "dqn", FrozenDict(self.dqn))
         unknown = set(self.train_on) - set(OUTCOME_MODELS)
         if not self.train_on or unknown:
             raise ValueError(f"train_on must be a non-empty subset of {OUTCOME_MODELS}")

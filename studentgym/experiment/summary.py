@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 from studentgym.agents.benchmark import early_value, episodes_to_fraction
-from studentgym.agents.dqn import load_hyperparams
 from studentgym.agents.statistics import Resamples, paired_difference
 from studentgym.agents.tuning import chosen_trial
 from studentgym.atomic import atomic_write_text
-from studentgym.experiment.agents import LEARNED, SEEDED
+from studentgym.experiment.agents import LEARNED, SEEDED, dqn_hyperparams
+from studentgym.experiment.robustness import robustness_summary
 from studentgym.experiment.settings import (
     BASELINE,
     NONE,
@@ -80,8 +80,10 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
         "# studentgym benchmark",
         "",
         f"Settings: seed={s.seed}, students={results.cohort.config.n_students}"
-        f"{', data=' + s.data if s.data else ''}, training_seeds={s.training_seeds}, "
-        f"episodes={s.episodes}, dqn_steps={s.dqn_steps or load_hyperparams()['n_timesteps']}, "
+        f"{', data=' + s.data if s.data else ''}, student_model={s.student_model}, "
+        f"training_seeds={s.training_seeds}, "
+        f"episodes={s.episodes}, dqn_steps={s.dqn_steps or dqn_hyperparams(s)['n_timesteps']}, "
+        f"{f'dqn={dict(s.dqn)}, ' if s.dqn else ''}"
         f"eval_students={len(results.judges[VERDICT_JUDGE].slots)}, n_boot={s.n_boot}. "
         f"Tuned baselines: {tuned}.",
         "",
@@ -162,6 +164,8 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
         ]
     lines += _gaming_section(results, flagged, world)
     lines += _matrix_section(results)
+    if results.robustness is not None:
+        lines += robustness_summary(results.robustness, NONE, REFERENCE_ONLY)
     lines += _baselines_section(results)
     lines += _recommender_section(results.recommenders.evaluation)
     lines += _priors_section(curves, world)
