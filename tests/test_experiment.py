@@ -87,23 +87,3 @@ def test_robustness_matrix_agrees_with_the_benchmark_and_judges_each_variant(res
     assert (folder / "robustness_matrix.png").stat().st_size > 0
     summary = (folder / "summary.md").read_text()
     assert "## Robustness" in summary and "holds on every variant:" in summary
-
-
-def test_a_run_in_another_student_model_uses_its_response_and_population(tmp_path):
-    from studentgym.experiment import run
-    from studentgym.simulators.config import IMD_DECILE
-
-    settings = TINY.replace(
-        student_model="deprived_population",
-        predictor_study=False,
-        save_cohort=False,
-        offline_check=False,
-        robustness=(),
-        train_on=("classifier",),
-    )
-    results = run(settings, tmp_path, log=lambda line: None)
-    slots = results.judges["ground_truth"].slots
-    deciles = results.cohort.students["imd_band"].iloc[slots].map(IMD_DECILE)
-    assert (deciles < 3).all() and len(slots) == TINY.eval_students
-    assert results.predictors is None and not (tmp_path / "cohort").exists()
-    assert "student_model=deprived_population" in (tmp_path / "summary.md").read_text()

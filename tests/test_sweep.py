@@ -20,9 +20,9 @@ TINY_SWEEP = {
         "train_on": ["classifier"],
         "predictor_study": False,
         "save_cohort": False,
-        "robustness": ["weaker_effects"],
+        "robustness": ["default"],
     },
-    "grid": {"seed": [0, 1], "student_model": ["default", "weaker_effects"]},
+    "grid": {"seed": [0, 1], "student_model": ["weaker_effects", "deprived_population"]},
 }
 
 
@@ -51,16 +51,30 @@ def test_a_tiny_sweep_on_ray_resumes_and_equals_the_runs_without_ray(tmp_path):
     sweep = pd.read_csv(tmp_path / "ray" / "sweep.csv", dtype={"run_id": str})
     assert set(sweep["run_id"]) == {run.run_id for run in runs}
     assert sweep.groupby("run_id")["policy"].nunique().eq(10).all()
+    models = ("weaker_effects", "deprived_population")
     assert set(zip(sweep["seed"], sweep["student_model"], strict=True)) == {
-        (s, m) for s in (0, 1) for m in ("default", "weaker_effects")
+        (s, m) for s in (0, 1) for m in models
     }
     for column in ("return_minus_no_intervention_ci_low", "verdict_vs_recommender"):
         assert sweep[column].notna().any(), column
-    oracle = sweep[sweep["policy"] == "oracle"].set_index(["seed", "student_model"])
-    gain = oracle["return_minus_no_intervention"]
-    assert gain.loc[(0, "weaker_effects")] != gain.loc[(0, "default")]  # the variant is used
     matrix = pd.read_csv(tmp_path / "ray" / "robustness_matrix.csv", dtype={"run_id": str})
-    assert len(matrix) == 4 * 10 and set(matrix["judged_on"]) == {"weaker_effects"}
+    assert len(matrix) == 4 * 10 and set(matrix["judged_on"]) == {"default"}
+    # each run happens in its student model: the clairvoyant oracle, judged in the run's
+    # world and in the default one on the same students, gains less when effects are weaker
+    key = ["run_id", "policy"]
+    in_run = sweep.set_index(key)["return_minus_no_intervention"]
+    in_default = matrix.set_index(key)["return_minus_no_intervention"].loc[in_run.index]
+    weaker = sweep.loc[sweep["student_model"] == "weaker_effects", "run_id"].unique()
+    for run_id in weaker:
+        assert in_run.loc[(run_id, "oracle")] < in_default.loc[(run_id, "oracle")]
+    for run in runs:  # ... and teaches its population: no less deprived half to compare
+        folder = tmp_path / "ray" / "runs" / run.run_id
+        gap = pd.read_csv(folder / "policy_benchmark.csv")["imd_success_gap"]
+        deprived = run.values["student_model"] == "deprived_population"
+        assert gap.isna().all() == deprived, run.values
+        summary = (folder / "summary.md").read_text()
+        assert f"student_model={run.values['student_model']}" in summary
+        assert not (folder / "cohort").exists() and not (folder / "model_scores.csv").exists()
 
     before = (tmp_path / "ray" / "sweep.csv").read_bytes()
     lines.clear()
