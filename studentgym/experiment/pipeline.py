@@ -66,7 +66,7 @@ from studentgym.envs.world import WorldSpec, load_world
 from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_agents
 from studentgym.experiment.report import write_report
 from studentgym.experiment.robustness import GAIN as ROBUST_GAIN
-from studentgym.experiment.robustness import robustness_matrix, variant_judge
+from studentgym.experiment.robustness import robustness_matrix, rollouts, variant_judge
 from studentgym.experiment.settings import (
     BASELINE,
     COMPARED,
@@ -325,13 +325,19 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         policies = {name: (lambda make=make: [make()]) for name, make in references.items()}
         for name, agent in agents[s.train_on[0]].items():
             policies[name] = lambda agent=agent: agent.policies
-        variant_judges = {
-            name: variant_judge(
+        variant_records = {}
+        for name in s.robustness:
+            model = student_model(name)
+            population = model.most_deprived_deciles == truth.most_deprived_deciles
+            if model.response() == truth.response() and population:
+                # the run's own world under one of its judges: the benchmark rolled it out
+                variant_records[name] = records[model.judge][s.train_on[0]]
+                continue
+            judge = variant_judge(
                 name, cohort, success_model, split.evaluation, s.eval_students, s.seed + 2
             )
-            for name in s.robustness
-        }
-        robustness = robustness_matrix(policies, variant_judges, NONE, s.n_boot, s.seed)
+            variant_records[name] = rollouts(policies, judge)
+        robustness = robustness_matrix(variant_records, NONE, s.n_boot, s.seed)
         log(
             robustness.pivot(index="policy", columns="judged_on", values=ROBUST_GAIN)
             .loc[list(policies), list(s.robustness)]

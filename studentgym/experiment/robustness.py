@@ -58,30 +58,32 @@ def variant_judge(
     return Judge(simulator, taught, min(n_students, len(taught)), seed)
 
 
+def rollouts(policies: Mapping[str, Callable[[], Sequence]], judge: Judge) -> dict[str, list]:
+    """Policy name -> ``judge``'s rollout frame of each of its trained copies.
+
+    ``policies`` maps a name to a function giving the policy's trained copies (one per
+    training seed; a reference policy is one copy), made afresh for this judge.
+    """
+    return {name: [judge.rollout(p) for p in make()] for name, make in policies.items()}
+
+
 def robustness_matrix(
-    policies: Mapping[str, Callable[[], Sequence]],
-    judges: Mapping[str, Judge],
-    none: str,
-    n_boot: int,
-    seed: int,
+    records: Mapping[str, Mapping[str, list]], none: str, n_boot: int, seed: int
 ) -> pd.DataFrame:
     """One row per variant and policy: gain over ``none`` with its interval and verdict.
 
     Args:
-        policies: name -> a function giving the policy's trained copies (one per
-            training seed; a reference policy is one copy), made afresh per variant.
-        judges: variant name -> its :func:`variant_judge`.
+        records: variant name -> its :func:`rollouts` (the same policies in every variant).
         none: the no-intervention policy (the gains' reference).
         n_boot, seed: the bootstrap behind the intervals.
 
     Returns:
         :data:`COLUMNS`; ``holds`` is True where the gain is better than zero (Holm, 5%).
     """
-    blocks = []
-    for name, judge in judges.items():
-        records = {policy: [judge.rollout(p) for p in make()] for policy, make in policies.items()}
-        table = summarize(records, none, none, n_boot, seed)
-        blocks.append(table.assign(judged_on=name))
+    blocks = [
+        summarize(frames, none, none, n_boot, seed).assign(judged_on=name)
+        for name, frames in records.items()
+    ]
     matrix = pd.concat(blocks, ignore_index=True)
     matrix["holds"] = matrix["verdict_vs_no_intervention"] == "better"
     return matrix[list(COLUMNS)]

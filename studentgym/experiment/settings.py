@@ -106,7 +106,7 @@ class Settings:
     """Student-model variants every policy of the default training world is also judged
     on (``robustness_matrix.csv``); ``--robustness`` of the script names them all."""
     offline_check: bool = False
-    """Add stage 8: the off-policy estimators checked against the true values of the
+    """Add the offline stage: the off-policy estimators checked against the true values of the
     benchmark's policies (``ope_evaluation.csv``); ``--offline-check`` of the script."""
     offline_sizes: tuple[int, ...] = (1_000, 5_000, 20_000)
     """Logged students per log in the offline check; each divides the largest."""
