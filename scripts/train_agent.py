@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         nargs="*",
         choices=list(STUDENT_MODELS),
         help="also judge every policy on these student models (none named: all of them; "
-        "robustness_matrix.csv, 1 to 3 more minutes)",
+        "robustness_matrix.csv, 20 to 70 s more)",
     )
     parser.add_argument(
         "--offline-check",
