@@ -399,6 +399,14 @@ def _show_one_student(simulator: StudentSimulator, students, seed: int, log) -> 
     log(f"      final result: {info['final_result']}")
 
 
+def judged_rows(robust: pd.DataFrame, settings: Settings, judge: str) -> pd.DataFrame:
+    """The rows of ``robust`` (``robust_evaluation.csv``) for the policies of the default
+    training world (and the reference policies) judged by ``judge``; with the verdicts'
+    judge, the benchmark table."""
+    default = robust["trained_on"].isin([settings.train_on[0], NOT_TRAINED])
+    return robust[default & (robust["judged_by"] == judge)].reset_index(drop=True)
+
+
 def _tables(records, agents, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """``(benchmark, robust, seeds)`` tables from every rollout."""
     blocks, gaps = [], []
@@ -422,8 +430,7 @@ def _tables(records, agents, s: Settings) -> tuple[pd.DataFrame, pd.DataFrame, p
     robust = robust[
         [*keys, "judged_by", *[c for c in robust.columns if c not in (*keys, "judged_by")]]
     ]
-    default = robust["trained_on"].isin([s.train_on[0], NOT_TRAINED])
-    benchmark = robust[default & (robust["judged_by"] == VERDICT_JUDGE)].reset_index(drop=True)
+    benchmark = judged_rows(robust, s, VERDICT_JUDGE)
 
     rows = []
     for world in s.train_on:

@@ -44,7 +44,7 @@ import yaml
 
 from studentgym.atomic import atomic_write_csv
 from studentgym.experiment.agents import dqn_hyperparams
-from studentgym.experiment.settings import COMPARED, NOT_TRAINED, Settings
+from studentgym.experiment.settings import COMPARED, Settings
 from studentgym.simulators.variants import student_model
 
 SECTIONS = ("settings", "grid")
@@ -66,9 +66,7 @@ class SweepRun:
 def run_id(settings: Settings) -> str:
     """12 hex digits naming ``settings``: equal settings, equal ids, in any process."""
     fields = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
-    text = json.dumps(
-        fields, sort_keys=True, default=lambda v: dict(v) if hasattr(v, "keys") else v
-    )
+    text = json.dumps(fields, sort_keys=True)  # the dqn overrides are a dict subclass
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -133,22 +131,19 @@ def run_rows(settings: Settings, folder: str | Path) -> tuple[pd.DataFrame, pd.D
         ``(rows, robustness)``: the policies of the default training world judged as the
         student model says, and the robustness matrix (None without ``robustness``).
     """
-    from studentgym.experiment.pipeline import run  # the pipeline's imports stay lazy
+    from studentgym.experiment.pipeline import judged_rows, run  # imports stay lazy
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "run.log", "w") as log:
         results = run(settings, folder, log=lambda line: print(line, file=log, flush=True))
-    robust = results.robust
-    judge = student_model(settings.student_model).judge
-    default = robust["trained_on"].isin([settings.train_on[0], NOT_TRAINED])
-    rows = robust[default & (robust["judged_by"] == judge)]
+    rows = judged_rows(results.robust, settings, student_model(settings.student_model).judge)
     columns = ["policy", "trained_on", "judged_by", "seeds", "success_rate", "tutor_hours"]
     for base in COMPARED:
         stem = f"return_minus_{base}"
         columns += [stem, f"{stem}_ci_low", f"{stem}_ci_high", f"{stem}_p_holm"]
         columns += [f"verdict_vs_{base}"]
-    return rows[columns].reset_index(drop=True), results.robustness
+    return rows[columns], results.robustness
 
 
 def _tidy(run: SweepRun, table: pd.DataFrame | None, seconds: float) -> pd.DataFrame | None:
@@ -216,7 +211,6 @@ def run_sweep(
     if not todo:
         return []
     failed: list[str] = []
-    by_id = {run.run_id: run for run in todo}
     started = time.perf_counter()
 
     def finish(run: SweepRun, result, count: int) -> None:
@@ -250,13 +244,13 @@ def run_sweep(
         ray.init(address=address, log_to_driver=False, **local)
     try:
         task = ray.remote(num_cpus=1, max_retries=0)(_timed)
-        pending = {task.remote(run.settings, folders[run.run_id]): run.run_id for run in todo}
+        pending = {task.remote(run.settings, folders[run.run_id]): run for run in todo}
         cpus = ray.cluster_resources().get("CPU", 0)
         log(f"sweep: {len(pending)} runs submitted to Ray ({cpus:.0f} CPUs, one run each)")
         count = 0
         while pending:
             [ready], _ = ray.wait(list(pending), num_returns=1)
-            run = by_id[pending.pop(ready)]
+            run = pending.pop(ready)
             try:
                 result = ray.get(ready)
             except Exception as err:  # the task's own error, re-raised by Ray
