@@ -62,7 +62,7 @@ from studentgym.agents.tuning import (
 )
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.tutoring import TutoringEnv
-from studentgym.envs.world import WorldSpec, load_world
+from studentgym.envs.world import World, WorldSpec, load_world
 from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_agents
 from studentgym.experiment.report import write_report
 from studentgym.experiment.robustness import GAIN as ROBUST_GAIN
@@ -176,7 +176,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         tables = read_oulad(s.data)
         cohort, fitted = simulation_cohort(tables, seed=s.seed), None
     else:  # the benchmark world: its classifier is fitted on the training students once
-        world = load_world(WorldSpec(s.students, CohortConfig.n_weeks, s.seed, fit_on="train"))
+        world = generated_world(s)
         cohort = tables = world.cohort
         fitted = world.success_model
     split = split_students(cohort.config.n_students, s.seed)
@@ -243,12 +243,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
     log(recommenders.evaluation[columns].round(4).to_string(index=False))
 
     stage("baselines", "baselines: recommender, rule matrix and fixed schedule, on validation")
-    validation = Judge(
-        simulators[VERDICT_JUDGE],
-        split.validation,
-        min(s.validation_students, len(split.validation)),
-        seed=s.seed + 1,
-    )
+    validation = validation_judge(simulators[VERDICT_JUDGE], split.validation, s)
     makers = {
         BASELINE: lambda **p: RecommenderPolicy(
             recommenders.profiler, recommenders.hybrid, cohort, n_weeks=n_weeks, **p
@@ -397,6 +392,19 @@ def _show_one_student(simulator: StudentSimulator, students, seed: int, log) -> 
         if week <= 3 or terminated:
             log("      " + env.render() + f" | reward {reward:+.3f}")
     log(f"      final result: {info['final_result']}")
+
+
+def generated_world(s: Settings) -> World:
+    """The world of a run on a generated cohort: ``s.students`` students of seed ``s.seed``,
+    the weekly classifier fitted on the split's training students (cached on disk)."""
+    return load_world(WorldSpec(s.students, CohortConfig.n_weeks, s.seed, fit_on="train"))
+
+
+def validation_judge(simulator: StudentSimulator, validation: np.ndarray, s: Settings) -> Judge:
+    """The judge of every choice a run makes (the baselines' parameters, the learning
+    curves, DQN's hyperparameter search): ``s.validation_students`` of the split's
+    ``validation`` students, never the evaluation ones."""
+    return Judge(simulator, validation, min(s.validation_students, len(validation)), s.seed + 1)
 
 
 def judged_rows(robust: pd.DataFrame, settings: Settings, judge: str) -> pd.DataFrame:

@@ -33,7 +33,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ import yaml
 
 from studentgym.atomic import atomic_write_csv
 from studentgym.experiment.agents import dqn_hyperparams
+from studentgym.experiment.raycluster import ray_session
 from studentgym.experiment.settings import COMPARED, Settings
 from studentgym.simulators.variants import student_model
 
@@ -238,11 +238,7 @@ def run_sweep(
 
     import ray  # imported here: a sweep without Ray, and the package, do not need it
 
-    started_here = not ray.is_initialized() and not (address or os.environ.get("RAY_ADDRESS"))
-    if not ray.is_initialized():
-        local = {"include_dashboard": False} if started_here else {}
-        ray.init(address=address, log_to_driver=False, **local)
-    try:
+    with ray_session(address):
         task = ray.remote(num_cpus=1, max_retries=0)(_timed)
         pending = {task.remote(run.settings, folders[run.run_id]): run for run in todo}
         cpus = ray.cluster_resources().get("CPU", 0)
@@ -257,7 +253,4 @@ def run_sweep(
                 result = err
             count += 1
             finish(run, result, count)
-    finally:
-        if started_here:
-            ray.shutdown()
     return failed
