@@ -79,3 +79,13 @@ def run_script():
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def local_ray(world_cache):
+    """One local Ray (2 CPUs) for the tests that run sweeps and searches on it; its workers
+    see the session's world cache."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()

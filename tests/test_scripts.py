@@ -159,22 +159,14 @@ def test_train_predictors_refuses_bad_arguments(tmp_path, run_script):
     assert not (tmp_path / "x").exists()
 
 
-def test_tune_dqn_smoke(tmp_path, run_script):
-    out = tmp_path / "search.csv"
-    small = ("--steps", "1200", "--students", "1000", "--eval-students", "100", "--envs", "4")
-    result = run_script(
-        "tune_dqn.py", *small, "--seeds", "0", "1", "--candidates", "2", "--out", str(out)
-    )
-    assert result.returncode == 0, result.stderr
-    table = pd.read_csv(out, dtype={"seeds": str})
-    # seeds 0, 1 and their ensemble, each at four margins
-    assert table["seeds"].tolist() == ["0"] * 4 + ["1"] * 4 + ["0+1"] * 4
-    assert table["n_models"].tolist() == [1] * 8 + [2] * 4
-    assert table["candidate"].eq(2).all() and table["n_envs"].eq(4).all()
-    assert sorted(set(table["action_margin"])) == [0.0, 0.02, 0.04, 0.06]
-    assert (table["ci_low"] <= table["return_vs_none"]).all()
-    result = run_script("tune_dqn.py", *small, "--candidates", "9", "--out", str(tmp_path / "x"))
-    assert result.returncode == 2 and "--candidates" in result.stderr
+def test_tune_dqn_refuses_bad_arguments_before_any_trial(tmp_path, run_script):
+    for bad, named in (
+        (("--trials", "-1"), "--trials"),
+        (("--dqn-steps", "0"), "dqn_steps"),
+        (("--envs", "0"), "--envs"),
+    ):
+        result = run_script("tune_dqn.py", *bad, "--out", str(tmp_path / "x"))
+        assert result.returncode == 2 and named in result.stderr, (bad, result.stderr)
     assert not (tmp_path / "x").exists()
 
 

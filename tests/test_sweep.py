@@ -42,7 +42,7 @@ def _sorted(frame: pd.DataFrame, keys) -> pd.DataFrame:
     return frame.drop(columns="seconds").sort_values(keys).reset_index(drop=True)
 
 
-def test_a_tiny_sweep_on_ray_resumes_and_equals_the_runs_without_ray(tmp_path):
+def test_a_tiny_sweep_on_ray_resumes_and_equals_the_runs_without_ray(tmp_path, local_ray):
     runs = load_sweep(_grid(tmp_path, TINY_SWEEP), quick=True)
     assert len(runs) == 4 and len({run.run_id for run in runs}) == 4
     lines = []
