@@ -21,8 +21,10 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from studentgym.atomic import atomic_write_csv
-from studentgym.experiment.dqn_search import METRIC, SEARCHED, incumbent, search_dqn
+from studentgym.experiment.dqn_search import METRIC, SEARCHED, incumbent, overrides, search_dqn
 from studentgym.experiment.settings import Settings
 
 
@@ -63,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     atomic_write_csv(table, path)
     shown = ["phase", "trial", *SEARCHED, METRIC, "worst_seed", "ensemble_value", "chosen"]
     print(table.sort_values(["phase", METRIC], ascending=False)[shown].round(4).to_string())
+    chosen = table[table["chosen"]].iloc[0]
+    print(f"chosen: trial {chosen['trial']}; its dqn.yml values, to the digit (rounded, they")
+    print("train other networks):")
+    print(yaml.safe_dump(overrides(chosen.to_dict()), sort_keys=False).rstrip())
     print(f"dqn search: {len(table)} trials in {time.perf_counter() - started:.0f} s, {path}")
     return 0
 

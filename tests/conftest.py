@@ -81,10 +81,11 @@ def run_script():
     return run
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def local_ray(world_cache):
-    """One local Ray (2 CPUs) for the tests that run sweeps and searches on it; its workers
-    see the session's world cache."""
+    """A local Ray (2 CPUs) for a module's tests that run sweeps or searches on it, stopped
+    after the module so that its processes do not slow the tests after it; its workers see
+    the session's world cache."""
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield

@@ -16,6 +16,7 @@ from studentgym.experiment.dqn_search import (
     SEARCHED,
     _table,
     incumbent,
+    overrides,
     search_dqn,
     trial,
 )
@@ -29,6 +30,10 @@ def test_the_incumbent_is_the_packaged_dqn_and_must_lie_in_the_space():
     assert start["learning_rate"] == packaged["learning_rate"]
     assert start["net_width"] == packaged["policy_kwargs"]["net_arch"][0]
     assert set(start) == set(SEARCHED)
+    # and back: the overrides of the incumbent are the packaged values, plain numbers
+    back = overrides({key: np.float64(value) for key, value in start.items()})
+    assert back == {key: packaged[key] for key in back}
+    assert all(type(back[key]) is type(packaged[key]) for key in back)
     for key, (_, low, high) in RANGES.items():
         assert low <= start[key] <= high, key
     with pytest.raises(ValueError, match="batch_size=100"):
@@ -55,6 +60,12 @@ def test_a_candidate_is_chosen_only_if_it_beats_the_incumbent_when_confirmed():
     better = _table(searched, _rows("confirm", {0: 0.02, 1: 0.04}).drop(columns=list(SEARCHED)))
     assert better.loc[better["chosen"], ["phase", "trial"]].values.tolist() == [["confirm", 1]]
     assert better["incumbent"].tolist() == [True, False, False, True, False]
+
+
+def test_a_search_refuses_negative_trial_counts_before_starting(tmp_path):
+    with pytest.raises(ValueError, match="n_trials and confirm must be >= 0"):
+        search_dqn(SEARCH, tmp_path, n_trials=-1)
+    assert not any(tmp_path.iterdir())
 
 
 def test_a_tiny_search_on_ray_tune_and_the_same_trial_without_ray(tmp_path, local_ray):

@@ -25,7 +25,6 @@ reproducible to the digit: TPE's proposals depend on which trials finished first
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,6 @@ import pandas as pd
 from studentgym.agents.dqn import train_dqn
 from studentgym.experiment.agents import dqn_hyperparams
 from studentgym.experiment.settings import VERDICT_JUDGE, Settings
-from studentgym.simulators.config import FrozenDict
 from studentgym.simulators.student import StudentSimulator
 from studentgym.simulators.variants import student_model
 from studentgym.split import split_students
@@ -59,18 +57,17 @@ CHOICES: dict[str, tuple] = {
 }
 SEARCHED = (*RANGES, *CHOICES)
 """Searched hyperparameters: ``RANGES`` by Ray Tune's sampler and bounds, ``CHOICES`` by
-their values. All but
-``net_width`` are ``dqn.yml`` keys; ``net_width`` is the width of both hidden layers
-(``policy_kwargs.net_arch``). ``target_update_interval`` counts environment steps
-(SB3's unit), so 16,000 is 62.5 steps of 256 students."""
+their values. All but ``net_width`` are ``dqn.yml`` keys; ``net_width`` is the width of
+both hidden layers (``policy_kwargs.net_arch``). ``target_update_interval`` counts
+environment steps (SB3's unit), so 16,000 is 62.5 steps of 256 students."""
 
 
 def overrides(config: dict[str, Any]) -> dict[str, Any]:
-    """The ``dqn.yml`` overrides (``Settings.dqn``) of a trial's ``config``."""
-    params = {key: config[key] for key in SEARCHED if key != "net_width"}
-    params["batch_size"] = int(params["batch_size"])
-    params["target_update_interval"] = int(params["target_update_interval"])
-    params["policy_kwargs"] = {"net_arch": [int(config["net_width"])] * 2}
+    """The ``dqn.yml`` overrides (``Settings.dqn``) of a trial's ``config``, as plain Python
+    numbers (a table's row holds numpy ones)."""
+    params = {key: float(config[key]) for key in RANGES}
+    params |= {key: type(values[0])(config[key]) for key, values in CHOICES.items()}
+    params["policy_kwargs"] = {"net_arch": [params.pop("net_width")] * 2}
     return params
 
 
@@ -117,7 +114,7 @@ def trial(config: dict[str, Any], settings: Settings) -> dict[str, float]:
         for m in (settings.train_on[0], VERDICT_JUDGE)
     )
     judge = validation_judge(truth, split.validation, settings)
-    tried = dataclasses.replace(settings, dqn=FrozenDict({**settings.dqn, **overrides(config)}))
+    tried = settings.replace(dqn={**settings.dqn, **overrides(config)})
     started = time.perf_counter()
     ensemble, _ = train_dqn(
         {"simulator": trained_in, "students": split.train},
