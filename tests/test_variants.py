@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from studentgym.agents.benchmark import Judge
+from studentgym.agents.dqn import load_hyperparams
 from studentgym.agents.policies import FixedSchedule
 from studentgym.envs.world import WorldSpec, load_world
 from studentgym.experiment import Settings
@@ -72,4 +72,4 @@ def test_unknown_variants_and_hyperparameters_are_refused_by_name():
     with pytest.raises(ValueError, match="n_models"):
         dqn_hyperparams(Settings(dqn={"n_models": 5}))
     assert dqn_hyperparams(Settings(dqn={"learning_rate": 1e-3}))["learning_rate"] == 1e-3
-    assert np.isclose(dqn_hyperparams(Settings())["learning_rate"], 3e-4)
+    assert dqn_hyperparams(Settings())["learning_rate"] == load_hyperparams()["learning_rate"]
