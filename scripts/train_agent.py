@@ -61,6 +61,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         "robustness_matrix.csv, 20 to 70 s more)",
     )
     parser.add_argument(
+        "--no-predictors",
+        action="store_true",
+        help="skip the predictor study (nothing later uses it; "
+        "scripts/train_predictors.py runs it alone)",
+    )
+    parser.add_argument(
         "--offline-check",
         action="store_true",
         help="add the offline stage: off-policy estimators against the policies' true values "
@@ -78,6 +84,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         "validation_students": args.validation_students,
         "train_on": tuple(args.train_on) if args.train_on else None,
         "offline_check": args.offline_check or None,
+        "predictor_study": False if args.no_predictors else None,
         "student_model": args.student_model,
         "robustness": None if args.robustness is None else tuple(args.robustness or STUDENT_MODELS),
     }
