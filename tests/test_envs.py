@@ -298,13 +298,15 @@ def test_ansi_render_and_tabular_view():
     states, _ = vt.reset(seed=0)
     assert states.shape == (4,) and vt.single_observation_space.n == N_STATES
     obs = np.zeros(20, dtype=np.float32)
-    obs[[1, 8, 15]] = [5, 0.9, 0.2]  # active, late, high risk
-    assert tabular_state(obs) == ((0 * 3 + 2) * 3 + 2) * 4 + 0
-    assert state_name(tabular_state(obs)) == "high risk / active / late / none given"
+    obs[[1, 8, 15]] = [5, 0.9, 0.2]  # active, week 35 of 39, high risk
+    assert tabular_state(obs) == ((0 * 3 + 2) * 5 + 4) * 7 + 0
+    assert state_name(tabular_state(obs)) == "high risk / active / weeks 27-39 / none given"
     obs[[9, 13]] = [1, 3]  # four interventions delivered
+    obs[8] = 3 / 39  # week 3
     batch = np.stack([obs, np.zeros(20, dtype=np.float32)])
-    np.testing.assert_array_equal(tabular_state(batch), [((0 * 3 + 2) * 3 + 2) * 4 + 3, 0])
-    assert state_name(N_STATES - 1) == "low risk / active / late / 3+ given"
+    np.testing.assert_array_equal(tabular_state(batch), [((0 * 3 + 2) * 5 + 1) * 7 + 4, 0])
+    assert state_name(tabular_state(batch[0])) == "high risk / active / weeks 3-6 / 4 given"
+    assert state_name(N_STATES - 1) == "low risk / active / weeks 27-39 / 6+ given"
 
 
 def test_simulator_features_match_weekly_features():

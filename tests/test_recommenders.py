@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studentgym.envs.tabular import N_STATES, state_of
+from studentgym.envs.tabular import N_DOSE, N_STATES, state_of
 from studentgym.envs.world import WorldSpec, load_world
 from studentgym.recommenders.evaluation import ndcg_at_k, precision_at_k
 from studentgym.recommenders.hybrid import HybridRecommender, minmax_rows
@@ -123,8 +123,10 @@ def test_ranking_metrics_on_a_hand_example():
 
 
 def test_priors_shape_order_and_scale():
-    # states 0 and 1: same (risk, engagement, phase) group, doses 0 and 1; 107: low risk
-    states = np.array([0, 1, 107, 20])
+    # states 0 and 1: same (risk, engagement, phase) group, doses 0 and 1; the last state is
+    # low risk; group 5 is another at-risk group
+    last, five = N_STATES - 1, 5 * N_DOSE
+    states = np.array([0, 1, last, five])
     scores = np.array(
         [
             [1.0, 0.0, 0.0, 0.0, 0.0],
@@ -134,18 +136,20 @@ def test_priors_shape_order_and_scale():
         ]
     )
     q = q_priors(states, scores, scale=0.1)
-    assert q.shape == (N_STATES, 6) == (108, 6)
-    for dose in range(4):  # pooled over the group, the same at every dose
+    assert q.shape == (N_STATES, 6) == (315, 6)
+    for dose in range(N_DOSE):  # pooled over the group, the same at every dose
         np.testing.assert_allclose(q[dose, 1:], 0.1 * np.array([0.5, 0.0, 0.5, 0.0, 0.0]))
-    np.testing.assert_allclose(q[21, 1:], 0.1 * scores[3])
-    assert q[0, 0] == pytest.approx(0.05) and q[107, 0] == pytest.approx(0.1)  # 107: low risk
+    np.testing.assert_allclose(q[five + 1, 1:], 0.1 * scores[3])
+    assert q[0, 0] == pytest.approx(0.05) and q[last, 0] == pytest.approx(0.1)  # low risk
     assert q[1, 0] == pytest.approx(0.1)  # once an intervention is given, the advice is nothing
-    assert q[20].argmax() == 2 and q[21, 0] >= q[21, 1:].max()  # advice once, then nothing
-    np.testing.assert_allclose(q[52, 1:], 0.1 * scores.mean(axis=0))  # unseen: overall mean
+    # the advice once, then nothing
+    assert q[five].argmax() == 2 and q[five + 1, 0] >= q[five + 1, 1:].max()
+    unseen = 13 * N_DOSE  # a group no student was in: the overall mean
+    np.testing.assert_allclose(q[unseen, 1:], 0.1 * scores.mean(axis=0))
     with pytest.raises(ValueError, match="hybrid_scores"):
         q_priors(states, scores[:, :3])
     with pytest.raises(ValueError, match="states"):
-        q_priors(np.array([108, 0, 0, 0]), scores)
+        q_priors(np.array([N_STATES, 0, 0, 0]), scores)
 
 
 def test_recommenders_beat_random_on_the_ground_truth(tmp_path):

@@ -241,7 +241,7 @@ class RandomPolicy:
 
 
 class TabularPolicy:
-    """Greedy actions of a Q-table over the env's tabular states (108 x 6)."""
+    """Greedy actions of a Q-table over the env's tabular states (``N_STATES`` x 6)."""
 
     def __init__(self, q_table: np.ndarray) -> None:
         self.q_table = np.asarray(q_table)

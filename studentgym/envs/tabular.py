@@ -1,22 +1,29 @@
-"""A finite view of the tutoring env for tabular agents: 108 states.
+"""A finite view of the tutoring env for tabular agents: 315 states.
 
 The state is what a tutor's rule of thumb uses,
-``((risk * 3 + engagement) * 3 + phase) * 4 + dose``:
+``((risk * 3 + engagement) * 5 + phase) * 7 + dose``:
 
-=============  =========================================  =======================
+=============  =========================================  ===============================
 component      from the observation                       levels
-=============  =========================================  =======================
+=============  =========================================  ===============================
 risk           classifier's P(success) (index 15)         0: < 0.35 (high risk),
                                                           1: < 0.65, 2: >= 0.65
 engagement     active days last week (index 1)            0: none, 1: 1-3, 2: 4-7
-phase          share of the course elapsed (index 8)      0: < 1/3, 1: < 2/3, 2: rest
-dose           interventions delivered so far (9-13)      0, 1, 2, 3: 3 or more
-=============  =========================================  =======================
+phase          share of the course elapsed (index 8)      weeks 1-2, 3-6, 7-13, 14-26,
+                                                          27-39 (of 39; shares of the
+                                                          course for other lengths)
+dose           interventions delivered so far (9-13)      0, 1, ..., 5, 6: 6 or more
+=============  =========================================  ===============================
 
 The dose matters: without it a greedy tabular policy repeats its action every
 week a student stays in a state, and every repeat costs tutor hours while
 helping less (habituation); with it, "intervene once or twice, then stop" is a
-policy the table can express.
+policy the table can express. Doses up to six and a finer start of the course let it
+express "a different intervention in each of the first weeks, then stop", the shape of
+the best fixed schedule. In the earlier view (doses 0 to 3+, thirds of the course, 108
+states) the best table of that shape was worth +0.068 over doing nothing on validation
+students, against the schedule's +0.112, and Q-learning trained in the classifier
+simulator reached +0.027 (mean of three seeds); in this view it reaches +0.045.
 """
 
 from __future__ import annotations
@@ -33,14 +40,14 @@ from studentgym.envs.vector import TutoringVectorEnv
 
 RISK_EDGES = (0.35, 0.65)
 ENGAGEMENT_EDGES = (0.5, 3.5)  # active days: 0 | 1-3 | 4-7
-PHASE_EDGES = (1 / 3, 2 / 3)
-DOSE_EDGES = (0.5, 1.5, 2.5)  # interventions so far: 0 | 1 | 2 | 3+
-N_RISK, N_ENGAGEMENT, N_PHASE, N_DOSE = 3, 3, 3, 4
+PHASE_EDGES = tuple(week / 39 for week in (2.5, 6.5, 13.5, 26.5))  # week w is at w / 39
+DOSE_EDGES = (0.5, 1.5, 2.5, 3.5, 4.5, 5.5)  # interventions so far: 0 | 1 | ... | 5 | 6+
+N_RISK, N_ENGAGEMENT, N_PHASE, N_DOSE = 3, 3, 5, 7
 N_STATES = N_RISK * N_ENGAGEMENT * N_PHASE * N_DOSE
 RISK_NAMES = ("high risk", "medium risk", "low risk")
 ENGAGEMENT_NAMES = ("inactive", "low activity", "active")
-PHASE_NAMES = ("early", "middle", "late")
-DOSE_NAMES = ("none given", "1 given", "2 given", "3+ given")
+PHASE_NAMES = ("weeks 1-2", "weeks 3-6", "weeks 7-13", "weeks 14-26", "weeks 27-39")
+DOSE_NAMES = ("none given", *(f"{k} given" for k in range(1, 6)), "6+ given")
 _GIVEN = slice(
     OBSERVATION_NAMES.index("given_study_skills"), OBSERVATION_NAMES.index("given_study_skills") + 5
 )
@@ -85,7 +92,7 @@ def state_name(state: int) -> str:
 
 
 class TabularObservation(gym.ObservationWrapper):
-    """Replaces the Box observation by the :func:`tabular_state` index (``Discrete(108)``)."""
+    """Replaces the Box observation by the :func:`tabular_state` index (``Discrete(315)``)."""
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)

@@ -1,6 +1,6 @@
 """Recommender scores as initial Q-values for the tabular agent.
 
-The tabular view of the env (``studentgym.envs.tabular``) has 108 states (risk x
+The tabular view of the env (``studentgym.envs.tabular``) has 315 states (risk x
 engagement x course phase x interventions so far) and 6 actions in catalogue
 order. The priors encode the recommender's one-off advice: a student at risk who
 has had no intervention yet gets the hybrid's best-scored intervention, once.
@@ -37,7 +37,7 @@ ADVICE_GIVEN = (_RISK == 2) | (_DOSE >= 1)  # states where the one-off advice is
 
 
 def q_priors(states: np.ndarray, hybrid_scores: np.ndarray, scale: float = 0.1) -> np.ndarray:
-    """``(108, 6)`` initial Q-table from students' states and their hybrid scores.
+    """``(N_STATES, 6)`` initial Q-table from students' states and their hybrid scores.
 
     Args:
         states: ``(n,)`` tabular state of each training student.
@@ -45,7 +45,7 @@ def q_priors(states: np.ndarray, hybrid_scores: np.ndarray, scale: float = 0.1) 
         scale: reward units of a score of 1.
 
     Raises:
-        ValueError: on mismatched shapes or states outside ``[0, 108)``.
+        ValueError: on mismatched shapes or states outside ``[0, N_STATES)``.
     """
     states = np.asarray(states, dtype=np.int64)
     hybrid_scores = np.asarray(hybrid_scores, dtype=float)
