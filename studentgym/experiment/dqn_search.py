@@ -35,8 +35,6 @@ import pandas as pd
 from studentgym.agents.dqn import train_dqn
 from studentgym.experiment.agents import dqn_hyperparams
 from studentgym.experiment.settings import VERDICT_JUDGE, Settings
-from studentgym.simulators.student import StudentSimulator
-from studentgym.simulators.variants import student_model
 from studentgym.split import split_students
 
 METRIC = "value"
@@ -104,20 +102,16 @@ def trial(config: dict[str, Any], settings: Settings) -> dict[str, float]:
         ``value`` (:data:`METRIC`), ``worst_seed``, the seeds' ensemble's ``ensemble_value``
         with its 95% interval, the mean ``tutor_hours`` per student and ``train_seconds``.
     """
-    from studentgym.experiment.pipeline import generated_world, validation_judge
+    from studentgym.experiment.pipeline import generated_world, run_simulators, validation_judge
 
     world = generated_world(settings)
     split = split_students(settings.students, settings.seed)
-    response = student_model(settings.student_model).response()
-    trained_in, truth = (
-        StudentSimulator(world.cohort, world.success_model, outcome_model=m, response=response)
-        for m in (settings.train_on[0], VERDICT_JUDGE)
-    )
-    judge = validation_judge(truth, split.validation, settings)
+    simulators = run_simulators(world.cohort, world.success_model, settings)
+    judge = validation_judge(simulators[VERDICT_JUDGE], split.validation, settings)
     tried = settings.replace(dqn={**settings.dqn, **overrides(config)})
     started = time.perf_counter()
     ensemble, _ = train_dqn(
-        {"simulator": trained_in, "students": split.train},
+        {"simulator": simulators[settings.train_on[0]], "students": split.train},
         judge,
         total_timesteps=settings.dqn_steps,
         hyperparams=dqn_hyperparams(tried),

@@ -214,10 +214,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
 
     stage("env", "env: the weekly success classifier on training students, one student shown")
     success_model = fitted or WeeklySuccessModel().fit(cohort, split.train)
-    simulators = {
-        m: StudentSimulator(cohort, success_model, outcome_model=m, response=truth.response())
-        for m in OUTCOME_MODELS
-    }
+    simulators = run_simulators(cohort, success_model, s)
     _show_one_student(simulators[s.train_on[0]], split.evaluation, s.seed, log)
 
     stage(
@@ -398,6 +395,16 @@ def generated_world(s: Settings) -> World:
     """The world of a run on a generated cohort: ``s.students`` students of seed ``s.seed``,
     the weekly classifier fitted on the split's training students (cached on disk)."""
     return load_world(WorldSpec(s.students, CohortConfig.n_weeks, s.seed, fit_on="train"))
+
+
+def run_simulators(cohort, success_model, s: Settings) -> dict[str, StudentSimulator]:
+    """The simulators of a run, one per outcome model (``"classifier"``, ``"ground_truth"``),
+    all in the run's student model."""
+    response = student_model(s.student_model).response()
+    return {
+        m: StudentSimulator(cohort, success_model, outcome_model=m, response=response)
+        for m in OUTCOME_MODELS
+    }
 
 
 def validation_judge(simulator: StudentSimulator, validation: np.ndarray, s: Settings) -> Judge:
