@@ -66,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     shown = ["phase", "trial", *SEARCHED, METRIC, "worst_seed", "ensemble_value", "chosen"]
     print(table.sort_values(["phase", METRIC], ascending=False)[shown].round(4).to_string())
     chosen = table[table["chosen"]].iloc[0]
-    print(f"chosen: trial {chosen['trial']}; its dqn.yml values, to the digit (rounded, they")
-    print("train other networks):")
+    print(f"chosen: trial {chosen['trial']}; its values for dqn.yml, to the digit:")
     print(yaml.safe_dump(overrides(chosen.to_dict()), sort_keys=False).rstrip())
     print(f"dqn search: {len(table)} trials in {time.perf_counter() - started:.0f} s, {path}")
     return 0
