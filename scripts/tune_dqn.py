@@ -8,8 +8,8 @@ Each trial trains the benchmark's DQN ensemble (``training_seeds`` models) on th
 training students and judges it by the ground truth on the validation students the
 baselines are tuned on; the evaluation students are never seen. The first trial is the
 packaged ``studentgym/hyperparams/dqn.yml``; the best trials and it are then trained again
-with fresh seeds, and a candidate is chosen only if it beats the packaged hyperparameters
-there (``studentgym/experiment/dqn_search.py`` says why). The table goes to
+with fresh seeds, and a candidate is chosen only if it beats the packaged hyperparameters,
+and doing nothing, there (``studentgym/experiment/dqn_search.py`` says why). The table goes to
 ``<out>/dqn_search.csv``; copy the chosen row into ``dqn.yml`` with the table, by hand.
 Exit status 2 for arguments it refuses, before any trial starts.
 """

@@ -60,6 +60,10 @@ def test_a_candidate_is_chosen_only_if_it_beats_the_incumbent_when_confirmed():
     better = _table(searched, _rows("confirm", {0: 0.02, 1: 0.04}).drop(columns=list(SEARCHED)))
     assert better.loc[better["chosen"], ["phase", "trial"]].values.tolist() == [["confirm", 1]]
     assert better["incumbent"].tolist() == [True, False, False, True, False]
+    # a candidate that beats the incumbent but not doing nothing is not chosen
+    losers = _rows("confirm", {0: -0.03, 1: -0.01}).drop(columns=list(SEARCHED))
+    worse = _table(searched, losers)
+    assert worse.loc[worse["chosen"], ["phase", "trial"]].values.tolist() == [["confirm", 0]]
 
 
 def test_a_search_refuses_negative_trial_counts_before_starting(tmp_path):

@@ -15,7 +15,7 @@ TPE, each scored by ``value``, the mean over its seeds of the gain over doing no
 **Confirm**: the best ``confirm`` trials and the incumbent are trained again with fresh
 training seeds and judged on the same students, because the best of many noisy trials
 is lucky by selection (the winner's curse). A candidate replaces the incumbent only if
-its confirmed value is higher.
+its confirmed value is higher, and above zero (better than doing nothing).
 
 What a run costs is held fixed (the main job trains six DQNs): ``n_envs``,
 ``n_timesteps`` and ``gradient_steps`` stay the YAML's; the searched hyperparameters
@@ -201,7 +201,7 @@ def search_dqn(
         One row per trial: ``phase`` ("search" or "confirm"), ``trial`` (the search trial
         a confirm row trains again; 0 is the incumbent), the hyperparameters, the metrics
         of :func:`trial`, ``incumbent`` and ``chosen`` (the confirmed best if its confirmed
-        value beats the incumbent's, else the incumbent).
+        value beats the incumbent's and zero, else the incumbent).
 
     Raises:
         ValueError: for ``n_trials`` or ``confirm`` below 0, or an incumbent outside the space.
@@ -252,12 +252,9 @@ def _table(searched: pd.DataFrame, confirmed: pd.DataFrame) -> pd.DataFrame:
     )
     table["incumbent"] = table["trial"] == 0
     table = table[["phase", "trial", *SEARCHED, *metrics, "incumbent"]]
-    rows = table[table["phase"] == "confirm"]
-    winner = rows.loc[rows[METRIC].idxmax(), "trial"]
-    if (
-        rows.loc[rows["trial"] == winner, METRIC].iloc[0]
-        <= rows.loc[rows["incumbent"], METRIC].iloc[0]
-    ):
-        winner = 0
+    confirmed_value = table[table["phase"] == "confirm"].set_index("trial")[METRIC]
+    winner = confirmed_value.idxmax()
+    if confirmed_value[winner] <= max(confirmed_value[0], 0.0):
+        winner = 0  # no candidate beat both the incumbent and doing nothing
     table["chosen"] = (table["phase"] == "confirm") & (table["trial"] == winner)
     return table
