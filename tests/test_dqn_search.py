@@ -45,7 +45,8 @@ def test_the_incumbent_is_the_packaged_dqn_and_must_lie_in_the_space():
 
 
 def _rows(phase: str, values: dict[int, float]) -> pd.DataFrame:
-    start = {key: values[0] for key in CHOICES} | {key: r[1] for key, r in RANGES.items()}
+    start = {key: options[0] for key, options in CHOICES.items()}
+    start |= {key: low for key, (_, low, _) in RANGES.items()}
     rows = [start | {"trial": t, METRIC: v} for t, v in values.items()]
     frame = pd.DataFrame(rows).assign(phase=phase)
     for column in ("worst_seed", "ensemble_value", "ensemble_ci_low", "ensemble_ci_high"):
