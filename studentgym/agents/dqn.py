@@ -275,14 +275,16 @@ class GreedyEvalCallback(BaseCallback):
 
     def _on_step(self) -> bool:
         self.episodes += int(np.sum(self.locals["dones"]))
-        if self.num_timesteps >= self._next:
+        # the last step's gradient updates come after its callback: the final point is
+        # recorded when training ends, so that it judges the model as trained
+        final = self.num_timesteps >= self.model._total_timesteps
+        if self.num_timesteps >= self._next and not final:
             self._record()
             self._next += self.eval_freq
         return True
 
     def _on_training_end(self) -> None:
-        if not self.curve or self.curve[-1]["steps"] != self.num_timesteps:
-            self._record()
+        self._record()
 
 
 def train_dqn(
