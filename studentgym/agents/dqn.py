@@ -254,7 +254,7 @@ class GreedyEvalCallback(BaseCallback):
         self.evaluate, self.eval_freq = evaluate, max(int(eval_freq), 1)
         self.policy, self.at_start = policy, at_start
         self.curve: list[dict[str, float]] = []
-        self.episodes, self._next = 0, 0
+        self.episodes, self._next, self._last = 0, 0, 0
 
     def _record(self) -> None:
         value, low, high = self.evaluate(self.policy(self.model))
@@ -272,12 +272,13 @@ class GreedyEvalCallback(BaseCallback):
         if self.at_start:
             self._record()
         self._next = self.eval_freq
+        self._last = self.locals["total_timesteps"]  # as SB3's ProgressBarCallback reads it
 
     def _on_step(self) -> bool:
         self.episodes += int(np.sum(self.locals["dones"]))
         # the last step's gradient updates come after its callback: the final point is
         # recorded when training ends, so that it judges the model as trained
-        final = self.num_timesteps >= self.model._total_timesteps
+        final = self.num_timesteps >= self._last
         if self.num_timesteps >= self._next and not final:
             self._record()
             self._next += self.eval_freq
