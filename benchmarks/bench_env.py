@@ -7,7 +7,10 @@
   ``CartPoleVectorEnv(num_envs=4096)``; floor 0.10, goal 0.25.
 
 The exit status guards the floors (a regression fails); the goals are issue 15's and
-are printed beside each ratio.
+are printed beside each ratio. The vector env's time is then split by part of its
+step, in nanoseconds per student-step: the compiled week (``batch.step_week``), the
+compiled features, P(success) and observation (``batch.observe_view``), and the env's
+Python around them (autoreset, rewards, info).
 
 Each measurement is the best of ``--repeats`` runs, interleaved with its
 reference so that machine noise hits both alike.
@@ -26,6 +29,7 @@ import numpy as np
 from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 
 import studentgym  # noqa: F401  (registers the environments)
+from studentgym.envs.observation import EnvKernel
 
 SINGLE_FLOOR, VECTOR_FLOOR = 0.5, 0.10
 SINGLE_GOAL, VECTOR_GOAL = 1.0, 0.25
@@ -51,6 +55,43 @@ def vector_rate(env, steps: int, n_actions: int, seed: int = 0) -> float:
     for a in actions:
         env.step(a)
     return steps * env.num_envs / (time.perf_counter() - start)
+
+
+def vector_parts(env, steps: int, seed: int = 0) -> dict[str, float]:
+    """Nanoseconds per student-step of each part of ``env``'s step.
+
+    At each step of a rollout of random actions, the parts are timed one by one on a
+    copy of the students still in their course (the others restart in this step), then
+    the env's own step; the env's Python is what its step spends beyond the parts.
+    """
+    rng = np.random.default_rng(seed)
+    sim, kernel = env.simulator, EnvKernel(env.simulator)
+    clock = time.perf_counter
+    seconds = dict.fromkeys(("week", "observed", "total"), 0.0)
+    running_students = 0
+    env.reset(seed=seed)
+    for a in rng.integers(0, 6, (steps, env.num_envs)):
+        s = env.state
+        running = (s.week < sim.n_weeks) & ~s.withdrawn
+        copy, allow = s.take(running), np.ones(running.sum(), dtype=bool)
+        running_students += len(copy)
+        start = clock()
+        sim.step_batch(copy, a[running], allow)
+        seconds["week"] += clock() - start
+        start = clock()
+        kernel.observe(copy)
+        seconds["observed"] += clock() - start
+        start = clock()
+        env.step(a)
+        seconds["total"] += clock() - start
+    ns = {name: value / running_students * 1e9 for name, value in seconds.items()}
+    ns["total"] = seconds["total"] / (steps * env.num_envs) * 1e9
+    return {
+        "week": ns["week"],
+        "features, P(success) and observation": ns["observed"],
+        "env (Python)": ns["total"] - ns["week"] - ns["observed"],
+        "total": ns["total"],
+    }
 
 
 def best_ratio(measure, reference, repeats: int) -> tuple[float, float, float]:
@@ -92,6 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"vector env ({args.num_envs}): {ours:,.0f} student-steps/s vs CartPoleVectorEnv "
         f"{ref:,.0f}: ratio {vector:.3f} (floor {VECTOR_FLOOR}, goal {VECTOR_GOAL})"
+    )
+    parts = vector_parts(venv.unwrapped, args.vector_steps)
+    cartpole_ns = 1e9 / ref
+    print(
+        "  ns per student-step: "
+        + ", ".join(f"{name} {ns:.0f}" for name, ns in parts.items())
+        + f" (CartPoleVectorEnv {cartpole_ns:.0f}; goal {cartpole_ns / VECTOR_GOAL:.0f})"
     )
     ok = single >= SINGLE_FLOOR and vector >= VECTOR_FLOOR
     print("PASS" if ok else "FAIL")

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
-import numba
 import numpy as np
 from gymnasium import spaces
 
-from studentgym.simulators.batch import COLUMNS
+from studentgym.simulators import batch
+from studentgym.simulators.batch import LOG_CLICKS_MAX
 from studentgym.simulators.interventions import N_ACTIONS
 from studentgym.simulators.student import BatchState, StudentSimulator
 
-LOG_CLICKS_MAX = 12.0  # log(1 + 160,000) clicks: far above any week in OULAD
 OBSERVATION_NAMES = (
     "log_clicks_last_week",
     "active_days_last_week",
@@ -51,32 +48,71 @@ def observation_space(n_weeks: int, n_assessments: int) -> spaces.Box:
     return spaces.Box(np.zeros_like(high), high, dtype=np.float32)
 
 
-class ObservationBuilder:
-    """Turns simulator state and features into observations, for one student or many."""
+class EnvKernel:
+    """The envs' compiled calls: students' features, P(success) and observations after
+    a week (:meth:`observe`), or the week itself and then those (:meth:`step`); for one
+    student or many, in one pass (``simulators.batch.observe_view`` and ``step_observe``).
+    """
 
     def __init__(self, simulator: StudentSimulator) -> None:
-        names = simulator.success_model.feature_names
-        self._columns = np.array([names.index(name) for name in _FEATURE_COLUMNS])
-        self.budget = simulator.budget_hours
-        self.static = simulator.static_obs
-        self._doses, self._hours = COLUMNS["doses"][0], COLUMNS["hours"][0]
-
-    def __call__(self, X: np.ndarray, s: BatchState, p: np.ndarray, out=None) -> np.ndarray:
-        """``(n, 20)`` float32 observations of the students of ``s`` (into ``out`` if given)."""
-        obs = np.empty((len(X), len(OBSERVATION_NAMES)), dtype=np.float32) if out is None else out
-        _observations(
-            X,
-            self._columns,
-            s.values,
-            s.row,
-            self._doses,
-            self._hours,
-            self.static,
-            self.budget,
-            p,
-            obs,
+        self.simulator = sim = simulator
+        names = sim.success_model.feature_names
+        columns = np.array([names.index(name) for name in _FEATURE_COLUMNS])
+        # the compiled calls' arguments after the state (and the actions), built once: a
+        # single env's step is short enough for this to matter
+        self._week_args = (sim.constants, sim.assessment_due)
+        self._view_args = (
+            sim.n_weeks,
+            sim.demographics,
+            sim.scoring,
+            sim.success_model.offset_,
+            columns,
+            sim.static_obs,
+            sim.budget_hours,
         )
-        return obs
+
+    def buffers(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """New ``(events, X, p, obs)`` arrays for ``n`` students (see :meth:`step`)."""
+        n_features = len(self.simulator.success_model.feature_names)
+        return (
+            np.empty((n, len(batch.EVENTS))),
+            np.empty((n, n_features)),
+            np.empty(n),
+            np.empty((n, len(OBSERVATION_NAMES)), dtype=np.float32),
+        )
+
+    def observe(self, s: BatchState, out=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(X, p, obs)`` of the students of ``s``: features in the success model's order,
+        P(success) and ``(n, 20)`` float32 observations (into ``out``'s last three if given)."""
+        _, X, p, obs = self.buffers(len(s)) if out is None else out
+        withdrew = np.zeros(len(s))  # P(success) as it is, for every student
+        batch.observe_view(s.values, s.ints, *self._view_args, withdrew, X, p, obs)
+        return X, p, obs
+
+    def step(self, s: BatchState, actions: np.ndarray, allow_withdrawal: np.ndarray, out=None):
+        """Deliver ``actions`` and simulate the students' week (as ``StudentSimulator.
+        step_batch``), then :meth:`observe` them, P(success) being 0 after a withdrawal.
+
+        Returns:
+            ``(events, X, p, obs)``, ``events`` (n, 4) holding ``batch.EVENTS``
+            (delivered, cost in hours, withdrew, the final result's uniform). Into
+            ``out`` (from :meth:`buffers`) if given.
+
+        Raises:
+            ValueError: for an action outside ``[0, 6)`` or a course that has ended.
+        """
+        out = self.buffers(len(s)) if out is None else out
+        batch.step_observe(
+            s.values,
+            s.ints,
+            s.keys,
+            actions,
+            allow_withdrawal,
+            *self._week_args,
+            *self._view_args,
+            *out,
+        )
+        return out
 
 
 _FEATURE_COLUMNS = (  # the features observations 0-8 come from, in order
@@ -90,25 +126,3 @@ _FEATURE_COLUMNS = (  # the features observations 0-8 come from, in order
     "submissions_missed",
     "week_fraction",
 )
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _observations(X, columns, values, rows, doses, hours, static, budget, p, out) -> None:
-    # doses, hours: columns of the simulator's state values (passed, not imported, so
-    # that numba's cache never holds a stale layout)
-    # every entry is within its bounds by construction except the log-clicks
-    for i in range(len(X)):
-        o = out[i]
-        for j in range(len(columns)):
-            o[j] = X[i, columns[j]]
-        o[0] = min(math.log1p(X[i, columns[0]]), LOG_CLICKS_MAX)
-        o[2] = min(math.log1p(X[i, columns[2]]), LOG_CLICKS_MAX)
-        for j in (5, 6):  # scores / 100, 0 if none yet
-            score = X[i, columns[j]]
-            o[j] = 0.0 if score != score else score / 100.0
-        for action in range(1, N_ACTIONS):
-            o[8 + action] = values[i, doses + action]
-        o[14] = values[i, hours] / budget if budget > 0 else 0.0
-        o[15] = p[i]
-        for j in range(static.shape[1]):
-            o[16 + j] = static[rows[i], j]

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from studentgym.envs.observation import ObservationBuilder, observation_space
+from studentgym.envs.observation import EnvKernel, observation_space
 from studentgym.envs.rendering import CourseHistory, draw_course
 from studentgym.envs.setup import (
     TutoringParams,
@@ -29,11 +29,11 @@ from studentgym.simulators.reward import (
 )
 from studentgym.simulators.student import (
     DEFAULT_BUDGET_HOURS,
-    SIMULATED_FEATURES,
     StudentSimulator,
 )
 
 RESULT_PASS, RESULT_FAIL, RESULT_WITHDRAWN = "Pass", "Fail", "Withdrawn"
+_NO_REWARDS = {"outcome": 0.0, "cost": 0.0, "shaping": 0.0}
 
 
 class TutoringEnv(gym.Env):
@@ -201,21 +201,22 @@ class TutoringEnv(gym.Env):
         self.n_weeks = self.simulator.n_weeks
         self.action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = observation_space(self.n_weeks, self.simulator.n_assessments)
-        self._obs = ObservationBuilder(self.simulator)
+        self._kernel = EnvKernel(self.simulator)
         self._ids = self.simulator.cohort.students["id_student"].tolist()
         self.render_mode = render_mode
         self._state = None
         self._base_key = 0
         self._episode = -1
         self._done = True
-        self._last = ""
-        self._mask_hours = None
+        self._last: tuple[int, bool] | None = None  # the last action and whether delivered
+        # the state's scalars as Python numbers: reading numpy scalars would cost more
+        # than the compiled step
+        self._week, self._hours, self._student_id = 0, 0.0, None
+        self._mask = self.simulator.action_mask(0.0)
         self._action = np.zeros(1, dtype=np.int64)
         self._allow = np.ones(1, dtype=bool)
-        # one student stepped many times: the compiled calls fill these, not new arrays
-        self._step_out = (np.empty(1, bool), np.empty(1), np.empty(1, bool), np.empty(1))
-        self._seen = (np.empty((1, len(SIMULATED_FEATURES))), np.empty(1))
-        self._obs_out = np.empty((1, self.observation_space.shape[0]), dtype=np.float32)
+        # one student stepped many times: the compiled step fills these, not new arrays
+        self._out = self._kernel.buffers(1)
         self._history: CourseHistory | None = None
 
     @property
@@ -248,66 +249,68 @@ class TutoringEnv(gym.Env):
         row = int(self.pool[int(u * len(self.pool))]) if chosen is None else int(chosen)
         sim = self.simulator
         self._state = s = sim.start_batch(np.array([row]), np.array([key], dtype=np.uint64))
-        X, p = sim.observe(s)
+        X, p, obs = self._kernel.observe(s)
         self._p = float(p[0])
         self._done = False
-        self._last = "start"
+        self._last = None
+        self._week, self._hours, self._student_id = int(s.week[0]), 0.0, self._ids[row]
+        self._mask = sim.action_mask(0.0)
         if self.render_mode == "rgb_array":
             self._history = CourseHistory(self.n_weeks)
-            self._history.record(int(s.week[0]), X[0], self._p, 0)
-        obs = self._obs(X, s, p)[0]
-        return obs, self._info(delivered=False, rewards=None, result=None)
+            self._history.record(self._week, X[0], self._p, 0)
+        return obs[0], self._info(False, dict(_NO_REWARDS), None)
 
     def step(self, action):
         if self._done:
             raise RuntimeError("the episode has ended: call reset() before step()")
         self._action[0] = action = _check_action(action)
         sim, s, params = self.simulator, self._state, self.params
-        out = sim.step_batch(s, self._action, self._allow, self._step_out)
-        delivered, cost, withdrew, u_outcome = out
-        delivered, withdrew = bool(delivered[0]), bool(withdrew[0])
-        result, p_final = None, 0.0
-        X, p = sim.observe(s, self._seen)
+        events, X, p, obs = self._kernel.step(s, self._action, self._allow, self._out)
+        delivered, cost, withdrew, u_outcome = events[0].tolist()
+        delivered = delivered > 0
+        self._week += 1  # every step simulates one course week
+        if delivered:  # hours and the affordable actions change only now
+            self._hours = float(s.hours[0])
+            self._mask = sim.action_mask(self._hours)
+        p_next, result, p_final = float(p[0]), None, 0.0  # P(success) is 0 after a withdrawal
         if withdrew:
-            result, p_next = RESULT_WITHDRAWN, 0.0
-            p[0] = 0.0
-        else:
-            p_next = float(p[0])
-            if int(s.week[0]) >= self.n_weeks:
-                p_final = float(sim.final_success(s, p)[0])
-                result = RESULT_PASS if u_outcome[0] < p_final else RESULT_FAIL
+            result = RESULT_WITHDRAWN
+        elif self._week >= self.n_weeks:
+            p_final = float(sim.final_success(s, p)[0])
+            result = RESULT_PASS if u_outcome < p_final else RESULT_FAIL
         terminated = result is not None
         expected = params.outcome_reward == "expected"
         rewards = {
             "outcome": outcome_reward(terminated, result == RESULT_PASS, p_final, expected),
-            "cost": cost_reward(float(cost[0]), params.hour_price),
+            "cost": cost_reward(cost, params.hour_price),
             "shaping": shaping_reward(terminated, self._p, p_next, params.shaping, params.gamma),
         }
         self._p = p_next
         self._done = terminated
-        self._last = CATALOGUE[action].name + ("" if delivered or action == 0 else " (refused)")
+        self._last = (action, delivered)
         if self._history is not None:
-            self._history.record(int(s.week[0]), X[0], p_next, action if delivered else 0)
-        obs = self._obs(X, s, p, self._obs_out)[0].copy()
+            self._history.record(self._week, X[0], p_next, action if delivered else 0)
         reward = float(rewards["outcome"] + rewards["cost"] + rewards["shaping"])
-        return obs, reward, terminated, False, self._info(delivered, rewards, result)
+        return obs[0].copy(), reward, terminated, False, self._info(delivered, rewards, result)
 
-    def _info(self, delivered: bool, rewards: dict | None, result: str | None) -> dict:
-        s = self._state
-        hours = float(s.hours[0])
-        if hours != self._mask_hours:  # the mask changes only when hours are spent
-            self._mask_hours = hours
-            self._mask = self.simulator.action_mask(hours)
+    def _info(self, delivered: bool, rewards: dict, result: str | None) -> dict:
         return {
             "p_success": self._p,
-            "cost_hours": hours,
+            "cost_hours": self._hours,
             "final_result": result,
-            "student_id": self._ids[int(s.row[0])],
-            "week": int(s.week[0]),
+            "student_id": self._student_id,
+            "week": self._week,
             "delivered": delivered,
             "action_mask": self._mask.copy(),
-            "rewards": rewards or {"outcome": 0.0, "cost": 0.0, "shaping": 0.0},
+            "rewards": rewards,
         }
+
+    def _last_action(self) -> str:
+        """What the tutor did in the last step, for rendering."""
+        if self._last is None:
+            return "start"
+        action, delivered = self._last
+        return CATALOGUE[action].name + ("" if delivered or action == 0 else " (refused)")
 
     def render(self) -> str | np.ndarray | None:
         """ "ansi": a line of text; "rgb_array": ``(400, 600, 3)`` uint8, the course so far."""
@@ -316,20 +319,20 @@ class TutoringEnv(gym.Env):
             return None
         if self._state is None:
             return None
-        s = self._state
+        s, last = self._state, self._last_action()
+        student, week, budget = self._student_id, self._week, self.params.budget_hours
         if self.render_mode == "rgb_array":
             title = (
-                f"student {self._ids[int(s.row[0])]} | week {int(s.week[0])}/{self.n_weeks} | "
-                f"tutor hours {float(s.hours[0]):.2f}/{self.params.budget_hours:g} | {self._last}"
+                f"student {student} | week {week}/{self.n_weeks} | "
+                f"tutor hours {self._hours:.2f}/{budget:g} | {last}"
             )
             return draw_course(self._history, title)
         score, clicks, days = s.score_last[0], s.clicks_last[0], s.days_last[0]
         score = "-" if score != score else f"{score:.0f}"
         return (
-            f"week {int(s.week[0]):2d}/{self.n_weeks} | student {self._ids[int(s.row[0])]} | "
+            f"week {week:2d}/{self.n_weeks} | student {student} | "
             f"P(success) {self._p:.2f} | clicks {clicks:5.0f} ({days:.0f} days)"
-            f" | last score {score:>3} | tutor hours {float(s.hours[0]):4.2f}/"
-            f"{self.params.budget_hours:g} | {self._last}"
+            f" | last score {score:>3} | tutor hours {self._hours:4.2f}/{budget:g} | {last}"
         )
 
 

@@ -10,7 +10,7 @@ from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from studentgym.envs.observation import ObservationBuilder, observation_space
+from studentgym.envs.observation import EnvKernel, observation_space
 from studentgym.envs.setup import (
     TutoringParams,
     build_simulator,
@@ -117,7 +117,7 @@ class TutoringVectorEnv(VectorEnv):
             self.n_weeks, self.simulator.n_assessments
         )
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
-        self._obs = ObservationBuilder(self.simulator)
+        self._kernel = EnvKernel(self.simulator)
         self._ids = self.simulator.cohort.students["id_student"].to_numpy()
         self._state = None
         self._bases = np.zeros(self.num_envs, dtype=np.uint64)
@@ -172,8 +172,7 @@ class TutoringVectorEnv(VectorEnv):
         self._state = self.simulator.start_batch(rows if students is None else students, keys)
         self._autoreset[:] = False
         self._steps[:] = 0
-        X, self._p = self.simulator.observe(self._state)
-        obs = self._obs(X, self._state, self._p)
+        _, self._p, obs = self._kernel.observe(self._state)
         zeros = np.zeros(self.num_envs)
         return obs, self._info(
             np.zeros(self.num_envs, dtype=bool),
@@ -212,9 +211,9 @@ class TutoringVectorEnv(VectorEnv):
             s.put(resetting, self.simulator.new_batch(*self._next_episodes(resetting)))
             actions = np.where(resetting, 0, actions)
         # restarting slots run their week 0 in the same pass (no action, no withdrawal)
-        delivered, cost, withdrew, u_outcome = sim.step_batch(s, actions, ~resetting)
-        X, p_next = sim.observe(s)
-        p_next[withdrew] = 0.0
+        events, _, p_next, obs = self._kernel.step(s, actions.astype(np.int64), ~resetting)
+        delivered, withdrew = events[:, 0] > 0, events[:, 2] > 0
+        cost, u_outcome = events[:, 1], events[:, 3]
         completed = ~withdrew & (s.week >= self.n_weeks)
         p_final = np.where(completed, sim.final_success(s, p_next), 0.0)
         passed = completed & (u_outcome < p_final)
@@ -236,20 +235,18 @@ class TutoringVectorEnv(VectorEnv):
             # the finished students' last observation and info go to final_obs and
             # final_info; their slots start the next student now, with its reset info
             final_obs = np.full(self.num_envs, None, dtype=object)
-            last = self._obs(X[ended], s.take(ended), self._p[ended])
-            for i, row in zip(np.flatnonzero(ended), last, strict=True):
-                final_obs[i] = row
+            for i in np.flatnonzero(ended):
+                final_obs[i] = obs[i].copy()
             final = final_obs, self._info(delivered, outcome, cost_part, shaping, result, ended)
             fresh = sim.start_batch(*self._next_episodes(ended))
             s.put(ended, fresh)
-            X[ended], self._p[ended] = sim.observe(fresh)
+            _, self._p[ended], obs[ended] = self._kernel.observe(fresh)
             self._steps[ended] = 0
             kept = ~ended
             delivered, result = delivered & kept, np.where(kept, result, 0)
             outcome, cost_part, shaping = outcome * kept, cost_part * kept, shaping * kept
         elif self.autoreset_mode == AutoresetMode.NEXT_STEP:
             self._autoreset = ended
-        obs = self._obs(X, s, self._p)
         info = self._info(delivered, outcome, cost_part, shaping, result)
         if final is not None:
             info["final_obs"], info["_final_obs"] = final[0], ended

@@ -9,6 +9,11 @@ numbers to the bit by construction, and neither pays numpy's per-call cost on
 small arrays. The equations are :mod:`~studentgym.simulators.dynamics`'s, the
 same functions the cohort generator runs on numpy arrays.
 
+The envs make one call per step, :func:`step_observe`: the week, the features and
+P(success) (:func:`observe`), and the observation (:func:`student_observation`), so
+that a single env's step pays numba's call overhead (about 65 ns per array argument)
+once, not three times.
+
 Compiled code is cached next to this file (numba ``cache=True``), so only the
 first process pays the compilation (about 3 s). Numba checks only this file for
 changes: after editing ``dynamics.py`` or ``counter_rng.py``, delete
@@ -172,6 +177,9 @@ _U_BURST1, _U_BURST2, _U_SHOCK1, _U_SHOCK2, _U_SCORE1, _U_SCORE2 = 7, 8, 9, 10, 
 _U_WITHDRAW, _U_SUBMIT, _U_OUTCOME = 13, 14, 15  # 0-6: one per day of the week
 _TWO_PI = 2.0 * math.pi
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+# a student's part of a loop over students, inlined into each loop that calls it (a
+# call per student would cost as much as the work)
+_JIT_STUDENT = {**_JIT, "inline": "always"}
 
 
 class BatchState:
@@ -403,64 +411,196 @@ def step_week(
 
 
 @numba.njit(**_JIT)
-def observe(
-    values, ints, n_weeks, demographics, low, high, fill, slope, offset, out_features, out_p
-) -> None:
+def observe(values, ints, n_weeks, demographics, scoring, offset, out_features, out_p) -> None:
     """Features (in :data:`SIMULATED_FEATURES` order) and the classifier's P(success).
 
     The features are ``predictors.features.weekly_features``'s definitions computed
     from running accumulators instead of tables (tests/test_envs.py checks both
-    agree). P(success) is the week's compiled logistic model: each feature clipped to
-    ``[low, high]`` (a missing score takes ``fill``), times ``slope``, plus the
-    student's ``offset`` (intercept and categorical part).
+    agree). P(success) is the week's compiled logistic model (``scoring`` and ``offset``,
+    :attr:`StudentSimulator.scoring`): each feature clipped to ``[low, high]`` (a missing
+    score takes ``fill``), times ``slope``, plus the student's ``offset`` (intercept and
+    categorical part).
     """
-    x = np.empty(len(SIMULATED_FEATURES))
     for i in range(len(ints)):
-        v = values[i]
-        week, row = ints[i, _WEEK], ints[i, _ROW]
-        w = float(week)
-        n_sub, due, score_sum = v[_SUBMITTED], v[_DUE], v[_SCORE_SUM]
-        safe_n = max(n_sub, 1.0)
-        mean_score = score_sum / safe_n
-        var = v[_SCORE_SQ] / safe_n - mean_score * mean_score
-        var_w = v[_SUB_WEEK_SQ] - v[_SUB_WEEK_SUM] * v[_SUB_WEEK_SUM] / safe_n
-        cov = v[_SUB_WEEK_SCORE] - v[_SUB_WEEK_SUM] * score_sum / safe_n
-        clicks_trend = 0.0
-        for j in range(4):
-            clicks_trend += TREND_WEIGHTS[min(week, 4), j] * v[_LOG_CLICKS_HIST + j]
-        clicks_level = min(math.log1p(v[_CLICKS_TOTAL] / w) / CLICKS_LEVEL_SCALE, 1.0)
-        submission_rate = n_sub / max(due, 1.0) if due > 0 else 1.0
-        active_day_share = v[_DAYS_TOTAL] / (7.0 * w)
-        has = n_sub > 0
-        x[0] = v[_CLICKS_TOTAL]
-        x[1] = v[_CLICKS_LAST]
-        x[2] = v[_CLICKS_TOTAL] / w
-        x[3] = clicks_trend
-        x[4] = v[_DAYS_TOTAL]
-        x[5] = v[_DAYS_LAST]
-        x[6] = active_day_share
-        x[7] = w - 1.0 - v[_LAST_ACTIVE]
-        x[8] = due
-        x[9] = n_sub
-        x[10] = due - n_sub
-        x[11] = mean_score if has else np.nan
-        x[12] = v[_SCORE_LAST]
-        x[13] = math.sqrt(max(var, 0.0))
-        x[14] = score_sum
-        x[15] = cov / var_w if var_w > 1e-9 else 0.0
-        x[16] = w / n_weeks
-        x[17] = (
-            v[_ACTIVE_WEEKS] / w + submission_rate + (mean_score if has else 0.0) / 100.0
-        ) / 3.0
-        x[18] = 0.5 * clicks_level + 0.3 * submission_rate + 0.2 * active_day_share
-        x[19] = score_sum / (1.0 + v[_CLICKS_TOTAL] / 100.0)
-        x[20] = demographics[row, 0]
-        x[21] = demographics[row, 1]
-        logit = offset[week, row]
-        for j in range(len(x)):
-            out_features[i, j] = x[j]
-            value = x[j]
-            if value != value:  # only scores can be missing
-                value = fill[week, j]
-            logit += slope[week, j] * min(max(value, low[week, j]), high[week, j])
-        out_p[i] = 1.0 / (1.0 + math.exp(-logit))
+        out_p[i], _ = student_features(
+            values[i],
+            ints[i],
+            n_weeks,
+            demographics,
+            scoring,
+            offset,
+            out_features[i],
+        )
+
+
+@numba.njit(**_JIT_STUDENT)
+def student_features(v, state_ints, n_weeks, demographics, scoring, offset, x):
+    """One student's features (into ``x``), P(success) and log(1 + clicks per week): the
+    body of :func:`observe`."""
+    week, row = state_ints[_WEEK], state_ints[_ROW]
+    w = float(week)
+    n_sub, due, score_sum = v[_SUBMITTED], v[_DUE], v[_SCORE_SUM]
+    safe_n = max(n_sub, 1.0)
+    mean_score = score_sum / safe_n
+    var = v[_SCORE_SQ] / safe_n - mean_score * mean_score
+    var_w = v[_SUB_WEEK_SQ] - v[_SUB_WEEK_SUM] * v[_SUB_WEEK_SUM] / safe_n
+    cov = v[_SUB_WEEK_SCORE] - v[_SUB_WEEK_SUM] * score_sum / safe_n
+    clicks_trend = 0.0
+    for j in range(4):
+        clicks_trend += TREND_WEIGHTS[min(week, 4), j] * v[_LOG_CLICKS_HIST + j]
+    log_clicks_per_week = math.log1p(v[_CLICKS_TOTAL] / w)
+    clicks_level = min(log_clicks_per_week / CLICKS_LEVEL_SCALE, 1.0)
+    submission_rate = n_sub / max(due, 1.0) if due > 0 else 1.0
+    active_day_share = v[_DAYS_TOTAL] / (7.0 * w)
+    has = n_sub > 0
+    x[0] = v[_CLICKS_TOTAL]
+    x[1] = v[_CLICKS_LAST]
+    x[2] = v[_CLICKS_TOTAL] / w
+    x[3] = clicks_trend
+    x[4] = v[_DAYS_TOTAL]
+    x[5] = v[_DAYS_LAST]
+    x[6] = active_day_share
+    x[7] = w - 1.0 - v[_LAST_ACTIVE]
+    x[8] = due
+    x[9] = n_sub
+    x[10] = due - n_sub
+    x[11] = mean_score if has else np.nan
+    x[12] = v[_SCORE_LAST]
+    x[13] = math.sqrt(max(var, 0.0))
+    x[14] = score_sum
+    x[15] = cov / var_w if var_w > 1e-9 else 0.0
+    x[16] = w / n_weeks
+    x[17] = (v[_ACTIVE_WEEKS] / w + submission_rate + (mean_score if has else 0.0) / 100.0) / 3.0
+    x[18] = 0.5 * clicks_level + 0.3 * submission_rate + 0.2 * active_day_share
+    x[19] = score_sum / (1.0 + v[_CLICKS_TOTAL] / 100.0)
+    x[20] = demographics[row, 0]
+    x[21] = demographics[row, 1]
+    low, high, fill, slope = scoring[0, week], scoring[1, week], scoring[2, week], scoring[3, week]
+    logit = offset[week, row]
+    for j in range(len(x)):
+        value = x[j]
+        if value != value:  # only scores can be missing
+            value = fill[j]
+        logit += slope[j] * min(max(value, low[j]), high[j])
+    return 1.0 / (1.0 + math.exp(-logit)), log_clicks_per_week
+
+
+# ------------------------------------------------------------------ the tutoring envs
+# The observation's layout is ``studentgym.envs.observation.OBSERVATION_NAMES``; it is
+# written here, beside the state it reads, so that numba's cache (which tracks only this
+# file) never holds a stale copy.
+LOG_CLICKS_MAX = 12.0  # log(1 + 160,000) clicks: far above any week in OULAD
+EVENTS = ("delivered", "cost_hours", "withdrew", "u_outcome")
+"""The columns of :func:`step_observe`'s ``out_events``: :func:`step_week`'s outputs."""
+
+
+@numba.njit(**_JIT_STUDENT)
+def student_observation(x, columns, v, static_row, budget, p, log_clicks_per_week, o) -> None:
+    """Write one student's observation ``o`` from features ``x`` and state row ``v``.
+
+    ``columns``: the feature positions of observations 0-8; every entry is within its
+    bounds by construction except the log-clicks, which are capped.
+    """
+    for j in range(len(columns)):
+        o[j] = x[columns[j]]
+    o[0] = min(v[_LOG_CLICKS_HIST + 3], LOG_CLICKS_MAX)  # log(1 + clicks last week)
+    o[2] = min(log_clicks_per_week, LOG_CLICKS_MAX)
+    for j in (5, 6):  # scores / 100, 0 if none yet
+        score = x[columns[j]]
+        o[j] = 0.0 if score != score else score / 100.0
+    for action in range(1, N_ACTIONS):
+        o[8 + action] = v[_DOSES + action]
+    o[14] = v[_HOURS] / budget if budget > 0 else 0.0
+    o[15] = p
+    for j in range(len(static_row)):
+        o[16 + j] = static_row[j]
+
+
+@numba.njit(**_JIT)
+def observe_view(
+    values,
+    ints,
+    n_weeks,
+    demographics,
+    scoring,
+    offset,
+    columns,
+    static,
+    budget,
+    withdrew,
+    out_features,
+    out_p,
+    out_obs,
+) -> None:
+    """:func:`observe`, and each student's observation into ``out_obs``; P(success) is 0
+    for students where ``withdrew`` (a float array) is nonzero."""
+    for i in range(len(ints)):
+        v, state_ints, x = values[i], ints[i], out_features[i]
+        p, log_clicks_per_week = student_features(
+            v, state_ints, n_weeks, demographics, scoring, offset, x
+        )
+        if withdrew[i]:
+            p = 0.0
+        out_p[i] = p
+        static_row = static[state_ints[_ROW]]
+        student_observation(x, columns, v, static_row, budget, p, log_clicks_per_week, out_obs[i])
+
+
+@numba.njit(**_JIT)
+def step_observe(
+    values,
+    ints,
+    keys,
+    actions,
+    allow_withdrawal,
+    constants,
+    assessment_due,
+    n_weeks,
+    demographics,
+    scoring,
+    offset,
+    columns,
+    static,
+    budget,
+    out_events,
+    out_features,
+    out_p,
+    out_obs,
+) -> None:
+    """:func:`step_week` then :func:`observe_view` (P(success) 0 after a withdrawal).
+
+    ``out_events`` (n, 4) gets :data:`EVENTS` (booleans as 0/1).
+
+    Raises:
+        ValueError: as :func:`step_week`, with the state unchanged.
+    """
+    delivered, cost = out_events[:, 0], out_events[:, 1]
+    withdrew, u_outcome = out_events[:, 2], out_events[:, 3]
+    step_week(
+        values,
+        ints,
+        keys,
+        actions,
+        allow_withdrawal,
+        constants,
+        assessment_due,
+        delivered,
+        cost,
+        withdrew,
+        u_outcome,
+    )
+    observe_view(
+        values,
+        ints,
+        n_weeks,
+        demographics,
+        scoring,
+        offset,
+        columns,
+        static,
+        budget,
+        withdrew,
+        out_features,
+        out_p,
+        out_obs,
+    )

@@ -159,13 +159,20 @@ class StudentSimulator:
             raise ValueError(
                 f"the success model's features must be {SIMULATED_FEATURES}, in that order"
             )
-        self._demographics = students[["num_of_prev_attempts", "studied_credits"]].to_numpy(float)
+        self.demographics = students[["num_of_prev_attempts", "studied_credits"]].to_numpy(float)
+        """``(n_students, 2)`` the demographic features of the success model."""
+        self.scoring = np.stack(
+            [success_model.low_, success_model.high_, success_model.fill_, success_model.slope_]
+        )
+        """``(4, n_weeks + 1, n_features)``: the success model's ``low_``, ``high_``,
+        ``fill_`` and ``slope_``, one array for the compiled scoring (``batch.observe``)."""
         self._cost = np.asarray(COST_HOURS)
         # the budget test, with a tolerance for sums of quarter hours
         self._budget_limit = self.budget_hours + 1e-9
-        self._constants = batch.pack_constants(
+        self.constants = batch.pack_constants(
             self.response, cohort.config, COST_HOURS, self._budget_limit
         )
+        """The settings the compiled week reads (``batch.pack_constants``)."""
 
     @cached_property
     def world_fingerprint(self) -> str:
@@ -197,23 +204,27 @@ class StudentSimulator:
     def new_batch(self, rows: np.ndarray, keys: np.ndarray) -> BatchState:
         """Students at cohort positions ``rows`` with episode ``keys``; no week run yet."""
         rows = np.asarray(rows, dtype=np.int64)
+        ints = np.zeros((len(rows), len(batch.INT_FIELDS)), dtype=np.int64)
+        state = BatchState(self._new_values[rows], ints, np.asarray(keys).astype(np.uint64))
+        state.row[:] = rows
+        return state
+
+    @cached_property
+    def _new_values(self) -> np.ndarray:
+        """``(n_students, N_FLOATS)``: each student's state values before week 0 (their
+        latent traits, zero accumulators), copied by :meth:`new_batch`."""
         t = self.cohort.traits
         state = BatchState(
-            np.zeros((len(rows), batch.N_FLOATS)),
-            np.zeros((len(rows), len(batch.INT_FIELDS)), dtype=np.int64),
-            np.asarray(keys).astype(np.uint64),
+            np.zeros((self.n_students, batch.N_FLOATS)),
+            np.zeros((self.n_students, len(batch.INT_FIELDS)), dtype=np.int64),
+            np.zeros(self.n_students, dtype=np.uint64),
         )
-        state.row[:] = rows
-        state.ability, state.click_scale, state.credits_z = (
-            t.ability[rows],
-            t.click_scale[rows],
-            t.credits_z[rows],
-        )
-        state.withdrawal_offset, state.fail_threshold = self._offset[rows], self._fail[rows]
-        state.needs, state.motivation = t.needs[rows], t.motivation[rows]
+        state.ability, state.click_scale, state.credits_z = t.ability, t.click_scale, t.credits_z
+        state.withdrawal_offset, state.fail_threshold = self._offset, self._fail
+        state.needs, state.motivation = t.needs, t.motivation
         state.last_active = -1.0
         state.score_last = np.nan
-        return state
+        return state.values
 
     def start_batch(self, rows: np.ndarray, keys: np.ndarray) -> BatchState:
         """New students after their first course week (week 0: no action, no withdrawal)."""
@@ -244,7 +255,7 @@ class StudentSimulator:
             s.keys,
             np.asarray(action, dtype=np.int64),
             np.asarray(allow_withdrawal, dtype=bool),
-            self._constants,
+            self.constants,
             self.assessment_due,
             *out,
         )
@@ -264,11 +275,8 @@ class StudentSimulator:
             s.values,
             s.ints,
             self.n_weeks,
-            self._demographics,
-            m.low_,
-            m.high_,
-            m.fill_,
-            m.slope_,
+            self.demographics,
+            self.scoring,
             m.offset_,
             X,
             p,
