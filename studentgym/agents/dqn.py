@@ -26,6 +26,7 @@ import torch as th
 import yaml
 from stable_baselines3 import DQN
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
 from studentgym.agents.sb3 import SB3VecEnv
@@ -384,6 +385,9 @@ def _train_one(
     if params.get("normalize", False):
         vec = normalizer = VecNormalize(vec, norm_obs=True, norm_reward=False)
     model = DQN(params.get("policy", "MlpPolicy"), vec, seed=seed, verbose=0, **dqn_kwargs)
+    # a logger that writes nothing: SB3's default makes an empty SB3-<time> folder in the
+    # temp directory at every learn()
+    model.set_logger(Logger(None, []))
     callback = GreedyEvalCallback(
         evaluate, steps // max(eval_points, 1), lambda m: policy(m, normalizer)
     )
