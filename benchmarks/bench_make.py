@@ -7,9 +7,10 @@ processes alternate so that machine noise hits both alike; the ratio is of the
 medians. Goal: at most 5 (issue 15); the exit status guards a floor of 10 (before the
 cache, 31). ``--cold`` also times one build of the world into an empty cache.
 
-A third process measures what the libraries alone cost: gymnasium, pandas and numba
-imported and one compiled function of the simulator loaded from numba's cache and
-called. The difference to it is what studentgym itself adds.
+A third process measures what the libraries alone cost: gymnasium and numba imported
+and one compiled function of the simulator loaded from numba's cache and called (numba
+imports scipy, and scipy.linalg at its first call, to check for BLAS). The difference to
+it is what studentgym itself adds.
 
     python benchmarks/bench_make.py
 """
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     libraries, reference = statistics.median(floor), statistics.median(theirs)
     print(
-        f"the libraries alone (gymnasium, pandas, numba's first cached call): "
+        f"the libraries alone (gymnasium, numba and its first cached call): "
         f"{libraries:.2f} s, ratio {libraries / reference:.1f}; "
         f"studentgym adds {statistics.median(ours) - libraries:.2f} s"
     )

@@ -99,14 +99,16 @@ def test_specs_and_names():
         TutoringEnv(world="default", n_students=300)
 
 
-def test_fresh_process_with_a_warm_cache_imports_no_scikit_learn(world_cache):
-    """What makes a warm make cheap: the classifier is loaded, not fitted."""
+def test_fresh_process_with_a_warm_cache_imports_no_scikit_learn_or_pandas(world_cache):
+    """What makes a warm make cheap: the classifier and the students are loaded, neither
+    fitted nor generated."""
     load_world(WorldSpec(1500))  # warm: the session's cache, which the child shares
     code = (
         "import sys, gymnasium as gym, studentgym\n"
         "env = gym.make('studentgym/Tutoring-v0', n_students=1500)\n"
         "env.reset(seed=0)\n"
-        "print(sorted(m for m in ('sklearn', 'torch', 'matplotlib') if m in sys.modules))\n"
+        "heavy = ('sklearn', 'pandas', 'torch', 'matplotlib')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
         "print(env.unwrapped.world_fingerprint)\n"
     )
     child = subprocess.run(
@@ -118,6 +120,31 @@ def test_fresh_process_with_a_warm_cache_imports_no_scikit_learn(world_cache):
         fingerprint
         == gym.make("studentgym/Tutoring-v0", n_students=1500).unwrapped.world_fingerprint
     )
+
+
+def test_a_loaded_world_simulates_as_the_cohort_it_was_built_from(own_cache):
+    built = load_world(SPEC)
+    worlds.forget_loaded()
+    loaded = load_world(SPEC)
+    assert "cohort" not in loaded.__dict__  # the tables are not generated to load a world
+    from_tables = StudentSimulator(built.cohort, built.success_model)
+    from_roster = StudentSimulator(loaded.roster, loaded.success_model)
+    assert from_roster.world_fingerprint == from_tables.world_fingerprint
+    np.testing.assert_array_equal(from_roster.static_obs, from_tables.static_obs)
+    rows, keys = np.arange(SPEC.n_students), np.arange(SPEC.n_students, dtype=np.uint64)
+    states = [sim.start_batch(rows, keys) for sim in (from_tables, from_roster)]
+    for week in range(1, SPEC.n_weeks):
+        actions = (rows + week) % 6
+        for sim, state in zip((from_tables, from_roster), states, strict=True):
+            alive = ~state.withdrawn
+            sim.step_batch(state, actions, alive)
+    np.testing.assert_array_equal(states[0].values, states[1].values)
+    np.testing.assert_array_equal(
+        from_roster.observe(states[1])[1], from_tables.observe(states[0])[1]
+    )
+    # and the cohort's tables, asked for, are the ones it was built from
+    assert loaded.cohort.students.equals(built.cohort.students)
+    assert from_roster.cohort.vle.equals(built.cohort.vle)
 
 
 def test_the_fingerprint_names_students_classifier_and_response():

@@ -8,11 +8,11 @@ offline: the cohort and its fitted weekly classifier come from a cached world
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from studentgym.envs.world import WORLDS, WorldSpec, load_world, resolve
-from studentgym.simulators.cohort import Cohort
 from studentgym.simulators.reward import HOUR_PRICE, OUTCOME_REWARDS
 from studentgym.simulators.student import (
     DEFAULT_BUDGET_HOURS,
@@ -22,6 +22,9 @@ from studentgym.simulators.student import (
     SuccessModel,
 )
 from studentgym.split import split_students
+
+if TYPE_CHECKING:
+    from studentgym.simulators.cohort import Cohort
 
 DEFAULT = WORLDS["default"]
 
@@ -98,7 +101,7 @@ def build_simulator(
         if success_model is not None:
             raise ValueError("a success_model needs the cohort it was fitted on")
         world = load_world(spec)
-        cohort, success_model = world.cohort, world.success_model
+        cohort, success_model = world.roster, world.success_model
     elif success_model is None:
         from studentgym.predictors.weekly import WeeklySuccessModel  # imports scikit-learn
 
@@ -150,7 +153,7 @@ def positions_of(simulator: StudentSimulator, student_ids) -> np.ndarray:
     Raises:
         ValueError: if the selection is empty or names ids not in the cohort.
     """
-    ids = simulator.cohort.students["id_student"].to_numpy(np.int64)
+    ids = simulator.roster.id_student
     wanted = np.asarray(student_ids, dtype=np.int64).ravel()
     order = np.argsort(ids)
     found = np.searchsorted(ids, wanted, sorter=order)

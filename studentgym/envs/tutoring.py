@@ -202,7 +202,7 @@ class TutoringEnv(gym.Env):
         self.action_space = spaces.Discrete(N_ACTIONS)
         self.observation_space = observation_space(self.n_weeks, self.simulator.n_assessments)
         self._kernel = EnvKernel(self.simulator)
-        self._ids = self.simulator.cohort.students["id_student"].tolist()
+        self._ids = self.simulator.roster.id_student.tolist()
         self.render_mode = render_mode
         self._state = None
         self._base_key = 0

@@ -118,7 +118,7 @@ class TutoringVectorEnv(VectorEnv):
         )
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._kernel = EnvKernel(self.simulator)
-        self._ids = self.simulator.cohort.students["id_student"].to_numpy()
+        self._ids = self.simulator.roster.id_student
         self._state = None
         self._bases = np.zeros(self.num_envs, dtype=np.uint64)
         self._episodes = np.full(self.num_envs, -1, dtype=np.int64)

@@ -2,11 +2,13 @@
 
 A tutoring env runs on a *world*: a generated cohort (who the students are) and the
 weekly success classifier fitted on it (what the env's P(success) and, by default, the
-final result come from). Generating a cohort is quick; fitting 39 weekly logistic models
-is not (seconds for 4,000 students, about ten for OULAD's 32,593). So a world is built
-once, its fitted classifier is written to the cache as plain arrays (``.npz``, no
-pickle), and every later make, in any process, regenerates the cohort from its seed and
-loads the classifier.
+final result come from). Fitting 39 weekly logistic models takes seconds (about ten for
+OULAD's 32,593 students), and even generating the cohort's tables costs more than the
+env needs of them. So a world is built once, and its students as the simulator reads
+them (a :class:`~studentgym.simulators.roster.Roster`) and its fitted classifier are
+written to the cache as plain arrays (``.npz``, no pickle); every later make, in any
+process, loads those, importing neither scikit-learn nor pandas. The cohort's tables
+(``World.cohort``) are generated again from the seed only when asked for.
 
 A :class:`WorldSpec` names a world. Its cache key digests the spec, the package version,
 the source of every module that shapes a world (the generator, the features, the
@@ -35,22 +37,26 @@ import time
 import warnings
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 import studentgym
 from studentgym.atomic import atomic_path
 from studentgym.simulators.batch import SIMULATED_FEATURES
-from studentgym.simulators.cohort import Cohort, CohortGenerator
 from studentgym.simulators.config import CohortConfig
+from studentgym.simulators.roster import Roster
 from studentgym.split import split_students
+
+if TYPE_CHECKING:
+    from studentgym.simulators.cohort import Cohort
 
 CACHE_VARIABLE = "STUDENTGYM_CACHE"
 FIT_ON = ("all", "train")
-FORMAT = "studentgym.world/1"
+FORMAT = "studentgym.world/2"
 _MODEL_ARRAYS = ("low_", "high_", "fill_", "slope_", "offset_", "fit_rows_")
 _PACKAGE = Path(__file__).resolve().parents[1]
 # every module whose code changes what a spec builds; a change gives new cache keys
@@ -123,12 +129,18 @@ class CompiledSuccessModel:
 
 @dataclass(frozen=True)
 class World:
-    """A built world: ``spec``, ``cohort``, ``success_model`` and its cache ``key``."""
+    """A built world: ``spec``, its students (``roster``), ``success_model`` and its
+    cache ``key``; the cohort's tables (``cohort``) are generated on first use."""
 
     spec: WorldSpec
-    cohort: Cohort
+    roster: Roster
     success_model: CompiledSuccessModel
     key: str
+
+    @cached_property
+    def cohort(self) -> Cohort:
+        """The cohort's tables (generated from the spec's seed: not cached on disk)."""
+        return self.roster.cohort()
 
 
 def resolve(world: str | WorldSpec) -> WorldSpec:
@@ -190,20 +202,21 @@ def forget_loaded() -> None:
 def _load(spec: WorldSpec) -> World:
     key = cache_key(spec)
     path = cache_folder() / "worlds" / f"{key}.npz"
-    cohort = _generate(spec)
     if path.is_file():
         try:
-            return World(spec, cohort, _read(path, key, cohort), key)
+            return World(spec, *_read(path, key, spec), key)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             warnings.warn(
                 f"studentgym: the cached world {path} is unusable ({err}); rebuilding it",
                 RuntimeWarning,
                 stacklevel=3,
             )
+    cohort = _generate(spec)
+    roster = Roster.from_cohort(cohort, spec.cohort_seed)
     model = _fit(spec, cohort)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _write(path, key, cohort, model)
+        _write(path, key, roster, model)
     except OSError as err:
         warnings.warn(
             f"studentgym: could not cache the world in {path.parent} ({err}); it will be "
@@ -211,12 +224,19 @@ def _load(spec: WorldSpec) -> World:
             RuntimeWarning,
             stacklevel=3,
         )
-    return World(spec, cohort, model, key)
+    world = World(spec, roster, model, key)
+    world.__dict__["cohort"] = cohort  # generated already: keep it
+    return world
+
+
+def _config(spec: WorldSpec) -> CohortConfig:
+    return dataclasses.replace(CohortConfig(), n_students=spec.n_students, n_weeks=spec.n_weeks)
 
 
 def _generate(spec: WorldSpec) -> Cohort:
-    config = dataclasses.replace(CohortConfig(), n_students=spec.n_students, n_weeks=spec.n_weeks)
-    return CohortGenerator(config, seed=spec.cohort_seed).generate()
+    from studentgym.simulators.cohort import CohortGenerator  # imports pandas
+
+    return CohortGenerator(_config(spec), seed=spec.cohort_seed).generate()
 
 
 def _fit(spec: WorldSpec, cohort: Cohort) -> CompiledSuccessModel:
@@ -243,33 +263,29 @@ def _fit(spec: WorldSpec, cohort: Cohort) -> CompiledSuccessModel:
     return CompiledSuccessModel(*(np.asarray(getattr(model, name)) for name in _MODEL_ARRAYS))
 
 
-def _write(path: Path, key: str, cohort: Cohort, model: CompiledSuccessModel) -> None:
+def _write(path: Path, key: str, roster: Roster, model: CompiledSuccessModel) -> None:
     meta = json.dumps({"format": FORMAT, "key": key})
     arrays = {name: getattr(model, name) for name in _MODEL_ARRAYS}
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, meta=np.array(meta), id_student=_ids(cohort), **arrays)
+        np.savez(f, meta=np.array(meta), **roster.arrays(), **arrays)
 
 
-def _read(path: Path, key: str, cohort: Cohort) -> CompiledSuccessModel:
-    """The classifier cached at ``path``; ValueError unless it is ``key``'s, for ``cohort``."""
+def _read(path: Path, key: str, spec: WorldSpec) -> tuple[Roster, CompiledSuccessModel]:
+    """The students and classifier cached at ``path``; ValueError unless they are
+    ``key``'s (``spec``'s) and of its shapes."""
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
         if meta.get("format") != FORMAT or meta.get("key") != key:
             raise ValueError(f"it was written for another world ({meta})")
-        if not np.array_equal(data["id_student"], _ids(cohort)):
-            raise ValueError("its students are not this world's cohort")
+        roster = Roster.from_arrays(_config(spec), data, spec.cohort_seed)
         model = CompiledSuccessModel(*(data[name] for name in _MODEL_ARRAYS))
-    n_weeks, n, k = cohort.config.n_weeks, cohort.config.n_students, len(SIMULATED_FEATURES)
+    n_weeks, n, k = spec.n_weeks, spec.n_students, len(SIMULATED_FEATURES)
     shapes = [(n_weeks + 1, k)] * 4 + [(n_weeks + 1, n)]
     for name, shape in zip(_MODEL_ARRAYS, shapes, strict=False):
         array = getattr(model, name)
         if array.shape != shape or array.dtype != np.float64 or not np.isfinite(array).all():
             raise ValueError(f"its {name} is not a finite float64 array of shape {shape}")
-    return model
-
-
-def _ids(cohort: Cohort) -> np.ndarray:
-    return cohort.students["id_student"].to_numpy(np.int64)
+    return roster, model
 
 
 def world_of(env) -> str | None:

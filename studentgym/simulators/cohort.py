@@ -17,7 +17,8 @@ import pandas as pd
 from studentgym.atomic import atomic_write_csv
 from studentgym.simulators import dynamics
 from studentgym.simulators.config import TOPICS, CohortConfig
-from studentgym.simulators.latent import LatentTraits, sample_demographics, sample_traits
+from studentgym.simulators.latent import sample_demographics, sample_traits
+from studentgym.simulators.roster import LatentTraits
 
 SeedLike = int | np.random.Generator | None
 

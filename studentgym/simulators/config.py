@@ -12,9 +12,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd  # annotations only: importing this module needs no pandas
 
 RESULTS = ("Pass", "Withdrawn", "Fail", "Distinction")
 """OULAD's ``final_result`` values."""

@@ -25,39 +25,17 @@ previous attempts capped at 3, ``credits_z = log2(credits / 60)`` and ``older`` 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from studentgym.simulators.config import EDUCATION_LEVELS, IMD_DECILE, TOPICS, CohortConfig
 from studentgym.simulators.dynamics import sigmoid
+from studentgym.simulators.roster import LatentTraits
 
 EDUCATION_EFFECT = dict(zip(EDUCATION_LEVELS, (-0.7, -0.4, 0.0, 0.45, 0.7), strict=True))
 """Shift of ability by highest prior education (latent units)."""
 NEED_NOISE_SD = 0.9
 CLICK_SCALE_SD = 0.45
-
-
-@dataclass(frozen=True)
-class LatentTraits:
-    """Per-student latent state at registration; arrays of length ``n``.
-
-    Attributes:
-        ability: stable academic ability (standard-normal scale).
-        motivation: motivation at the start of the course.
-        needs: ``(n, 5)`` need in each topic of :data:`TOPICS`, in [0, 1].
-        click_scale: the student's own log-scale of clicks per active day.
-        credits_z: ``log2(studied_credits / 60)``.
-        prev_attempts: previous attempts, capped at 3.
-    """
-
-    ability: np.ndarray
-    motivation: np.ndarray
-    needs: np.ndarray
-    click_scale: np.ndarray
-    credits_z: np.ndarray
-    prev_attempts: np.ndarray
 
 
 def _draw(rng: np.random.Generator, proportions: dict, n: int) -> np.ndarray:

@@ -34,15 +34,17 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from studentgym.simulators import batch, dynamics
 from studentgym.simulators.batch import SIMULATED_FEATURES, BatchState
-from studentgym.simulators.cohort import Cohort
-from studentgym.simulators.config import EDUCATION_LEVELS, IMD_DECILE
 from studentgym.simulators.interventions import COST_HOURS, N_ACTIONS
+from studentgym.simulators.roster import Roster
+
+if TYPE_CHECKING:
+    from studentgym.simulators.cohort import Cohort
 
 __all__ = ["SIMULATED_FEATURES", "BatchState", "ResponseParams", "StudentSimulator"]
 
@@ -103,7 +105,10 @@ class StudentSimulator:
     """Students sampled from a cohort, advanced week by week under interventions.
 
     Args:
-        cohort: where students (latent traits, demographics) are sampled from.
+        cohort: where students (latent traits, demographics) are sampled from: a
+            ``Cohort``, or its :class:`~studentgym.simulators.roster.Roster` (what a
+            cached world loads; the cohort's tables are then generated only if asked
+            for, see :attr:`cohort`).
         success_model: the fitted weekly success classifier (:class:`SuccessModel`).
         outcome_model: ``"classifier"`` (default: the final result is drawn from the
             classifier's probability on the final features) or ``"ground_truth"``
@@ -117,7 +122,7 @@ class StudentSimulator:
 
     def __init__(
         self,
-        cohort: Cohort,
+        cohort: Cohort | Roster,
         success_model: SuccessModel,
         outcome_model: str = "classifier",
         budget_hours: float = DEFAULT_BUDGET_HOURS,
@@ -129,37 +134,27 @@ class StudentSimulator:
             )
         if not budget_hours >= 0:
             raise ValueError(f"budget_hours must be >= 0, got {budget_hours}")
-        self.cohort = cohort
+        if isinstance(cohort, Roster):
+            self.roster, self._cohort = cohort, None
+        else:
+            self.roster, self._cohort = Roster.from_cohort(cohort), cohort
+        roster = self.roster
         self.success_model = success_model
         self.outcome_model = outcome_model
         self.budget_hours = float(budget_hours)
         self.response = response or ResponseParams()
-        self.n_weeks = cohort.config.n_weeks
-        self.n_students = cohort.config.n_students
-        self.n_assessments = len(cohort.assessment_weeks)
+        self.n_weeks = roster.config.n_weeks
+        self.n_students = roster.config.n_students
+        self.n_assessments = len(roster.assessment_weeks)
         self.assessment_due = np.zeros(self.n_weeks + 1, dtype=bool)
-        self.assessment_due[cohort.assessment_weeks] = True
-        students = cohort.students
-        offset, fail, _ = cohort.config.module_arrays(students["code_module"])
-        decile = students["imd_band"].map(IMD_DECILE)
-        education = students["highest_education"].map(
-            dict(zip(EDUCATION_LEVELS, range(5), strict=True))
-        )
-        self.static_obs = np.column_stack(
-            [
-                decile.fillna(4.5).to_numpy(float) / 9.0,
-                education.to_numpy(float) / 4.0,
-                np.minimum(students["num_of_prev_attempts"].to_numpy(float), 6.0),
-                (students["disability"] == "Y").to_numpy(float),
-            ]
-        )
+        self.assessment_due[roster.assessment_weeks] = True
+        self.static_obs = roster.static_obs
         """``(n_students, 4)`` demographics in the observation, see STATIC_OBS."""
-        self._offset, self._fail = offset, fail
         if tuple(success_model.feature_names) != SIMULATED_FEATURES:
             raise ValueError(
                 f"the success model's features must be {SIMULATED_FEATURES}, in that order"
             )
-        self.demographics = students[["num_of_prev_attempts", "studied_credits"]].to_numpy(float)
+        self.demographics = roster.demographics
         """``(n_students, 2)`` the demographic features of the success model."""
         self.scoring = np.stack(
             [success_model.low_, success_model.high_, success_model.fill_, success_model.slope_]
@@ -170,9 +165,17 @@ class StudentSimulator:
         # the budget test, with a tolerance for sums of quarter hours
         self._budget_limit = self.budget_hours + 1e-9
         self.constants = batch.pack_constants(
-            self.response, cohort.config, COST_HOURS, self._budget_limit
+            self.response, roster.config, COST_HOURS, self._budget_limit
         )
         """The settings the compiled week reads (``batch.pack_constants``)."""
+
+    @property
+    def cohort(self) -> Cohort:
+        """The cohort's tables: the one given, or, for a simulator made from a roster
+        (a cached world's), the cohort generated again from its seed on first use."""
+        if self._cohort is None:
+            self._cohort = self.roster.cohort()
+        return self._cohort
 
     @cached_property
     def world_fingerprint(self) -> str:
@@ -182,9 +185,9 @@ class StudentSimulator:
 
         Saved agents record it, and refuse to load into a world with another.
         """
-        digest = hashlib.sha256(repr((self.cohort.config, self.response)).encode())
-        traits = self.cohort.traits
-        arrays = [self.cohort.students["id_student"].to_numpy(np.int64), self.assessment_due]
+        digest = hashlib.sha256(repr((self.roster.config, self.response)).encode())
+        traits = self.roster.traits
+        arrays = [self.roster.id_student, self.assessment_due]
         arrays += [getattr(traits, f.name) for f in dataclasses.fields(traits)]
         m = self.success_model
         arrays += [m.low_, m.high_, m.fill_, m.slope_, m.offset_]
@@ -213,14 +216,17 @@ class StudentSimulator:
     def _new_values(self) -> np.ndarray:
         """``(n_students, N_FLOATS)``: each student's state values before week 0 (their
         latent traits, zero accumulators), copied by :meth:`new_batch`."""
-        t = self.cohort.traits
+        t, roster = self.roster.traits, self.roster
         state = BatchState(
             np.zeros((self.n_students, batch.N_FLOATS)),
             np.zeros((self.n_students, len(batch.INT_FIELDS)), dtype=np.int64),
             np.zeros(self.n_students, dtype=np.uint64),
         )
         state.ability, state.click_scale, state.credits_z = t.ability, t.click_scale, t.credits_z
-        state.withdrawal_offset, state.fail_threshold = self._offset, self._fail
+        state.withdrawal_offset, state.fail_threshold = (
+            roster.withdrawal_offset,
+            roster.fail_threshold,
+        )
         state.needs, state.motivation = t.needs, t.motivation
         state.last_active = -1.0
         state.score_last = np.nan
