@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pandas as pd
 import pytest
 
@@ -47,10 +49,16 @@ SMALL_RUN += ("--eval-students", "150", "--validation-students", "100")
 
 def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script):
     # the second run skips the predictor study, which nothing later uses: the rest is
-    # reproduced to the byte in another process
+    # reproduced to the byte in another process (the two run at once, on two cores)
     first, second = tmp_path / "a", tmp_path / "b"
-    for out, extra in ((first, ()), (second, ("--no-predictors",))):
-        result = run_script("train_agent.py", *SMALL_RUN, *extra, "--out", str(out))
+    with ThreadPoolExecutor(2) as pool:
+        results = list(
+            pool.map(
+                lambda job: run_script("train_agent.py", *SMALL_RUN, *job[1], "--out", str(job[0])),
+                ((first, ()), (second, ("--no-predictors",))),
+            )
+        )
+    for result in results:
         assert result.returncode == 0, result.stderr
     assert "final result:" in result.stdout and "summary.md" in result.stdout
     for name in PREDICTOR_FILES:

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-from studentgym.envs.tabular import N_STATES, state_name
+from studentgym.envs.tabular import (
+    DOSE_NAMES,
+    ENGAGEMENT_NAMES,
+    N_DOSE,
+    N_ENGAGEMENT,
+    N_PHASE,
+    N_RISK,
+    N_STATES,
+    PHASE_NAMES,
+    RISK_NAMES,
+    state_parts,
+)
 from studentgym.predictors.plots import save_figure, subplots
-from studentgym.simulators.interventions import CATALOGUE
+from studentgym.simulators.interventions import CATALOGUE, MARKS, N_ACTIONS
 
 
 def plot_learning_curves(curves: pd.DataFrame, path: str | Path) -> Path:
@@ -63,17 +77,42 @@ def plot_policy_comparison(
     return save_figure(fig, path)
 
 
-def plot_q_table(q_table: np.ndarray, path: str | Path) -> Path:
-    """The Q-table as a heatmap (states x actions), the greedy action marked."""
-    fig, ax = subplots(figsize=(8, 0.16 * N_STATES + 1.5))
-    image = ax.imshow(q_table, aspect="auto", cmap="viridis")
+def plot_q_table(q_table: np.ndarray, visits: np.ndarray, path: str | Path) -> Path:
+    """The Q-table's greedy policy: one panel per course phase, a cell per risk x
+    engagement (rows) and interventions so far (columns), coloured and lettered by the
+    greedy action; white where the state was never updated (its values are the priors)."""
+    risk, engagement, phase, dose = state_parts(np.arange(N_STATES))
     greedy = np.argmax(q_table, axis=1)
-    ax.scatter(greedy, np.arange(len(q_table)), marker="o", s=8, color="red", label="greedy")
-    ax.set_xticks(range(len(CATALOGUE)), [item.key for item in CATALOGUE], rotation=30)
-    ax.set_yticks(range(N_STATES), [state_name(s) for s in range(N_STATES)], fontsize=5)
-    ax.set_title("Q-table (with recommender priors, first training seed)")
-    fig.colorbar(image, ax=ax, label="Q (shaped return)")
-    ax.legend(loc="upper right")
+    colours = [(0.78, 0.78, 0.78), *matplotlib.colormaps["tab10"].colors[: N_ACTIONS - 1]]
+    fig = Figure(figsize=(3.1 * N_PHASE + 1, 4.8))
+    axes = fig.subplots(1, N_PHASE, sharey=True)
+    for k, ax in enumerate(axes):
+        in_phase = phase == k
+        rows = (risk * N_ENGAGEMENT + engagement)[in_phase]
+        image = np.ones((N_RISK * N_ENGAGEMENT, N_DOSE, 4))
+        for state, row, column in zip(np.flatnonzero(in_phase), rows, dose[in_phase], strict=True):
+            if visits[state].sum() == 0:
+                continue
+            image[row, column, :3] = colours[greedy[state]]
+            mark = MARKS[greedy[state]] or "-"
+            ax.text(column, row, mark, ha="center", va="center", fontsize=7)
+        ax.imshow(image, aspect="auto")
+        ax.set_title(PHASE_NAMES[k], fontsize=9)
+        ax.set_xticks(range(N_DOSE), [name.split()[0] for name in DOSE_NAMES], fontsize=7)
+        ax.set_xlabel("interventions given", fontsize=8)
+    labels = [f"{r} / {e}" for r in RISK_NAMES for e in ENGAGEMENT_NAMES]
+    axes[0].set_yticks(range(len(labels)), labels, fontsize=7)
+    handles = [
+        Patch(color=colours[a], label=f"{MARKS[a] or '-'}  {item.name}")
+        for a, item in enumerate(CATALOGUE)
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=N_ACTIONS, fontsize=8, frameon=False)
+    fig.suptitle(
+        "Greedy action of the Q-table by course phase (with recommender priors, first "
+        "training seed; white: state never updated)",
+        fontsize=10,
+    )
+    fig.subplots_adjust(bottom=0.2, wspace=0.08)
     return save_figure(fig, path)
 
 

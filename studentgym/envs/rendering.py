@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 
 from studentgym.simulators.batch import SIMULATED_FEATURES
+from studentgym.simulators.interventions import MARKS
 
 FRAME_SIZE = (600, 400)
 """Width and height of a frame, pixels."""
 _DPI = 100
-_MARKS = ("", "S", "N", "P", "R", "C")  # study skills, nudge, practice, referral, call
 _LEGEND = "interventions: S study skills, N nudge, P practice, R referral, C call"
 _RED, _BLUE = "#d62728", "#08519c"
 _CLICKS, _SUBMISSIONS, _SCORE = (
@@ -68,7 +68,7 @@ def draw_course(history: CourseHistory, title: str) -> np.ndarray:
     clicks_axis.set_ylabel("VLE clicks (bars)")
     above = clicks_axis.get_xaxis_transform()  # x in weeks, y in axes fractions
     for week in np.flatnonzero(history.action):
-        mark = _MARKS[history.action[week]]
+        mark = MARKS[history.action[week]]
         clicks_axis.text(week, 1.02, mark, transform=above, ha="center", color=_RED, fontsize=8)
     chance_axis = clicks_axis.twinx()
     chance_axis.plot(weeks, history.p_success, "-o", color=_BLUE, lw=2, ms=3, label="P(success)")

@@ -116,7 +116,7 @@ def write_report(results, out: str | Path) -> list[Path]:
             out / "policy_comparison.png",
             _labels(results.benchmark),
         ),
-        plots.plot_q_table(agent.q_table_, out / "q_table.png"),
+        plots.plot_q_table(agent.q_table_, agent.visits_, out / "q_table.png"),
         plots.plot_action_frequency(frequency, out / "recommendation_frequency.png"),
         write_summary(out / "summary.md", results, curves),
     ]

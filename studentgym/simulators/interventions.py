@@ -91,3 +91,6 @@ CATALOGUE: tuple[Intervention, ...] = (
 N_ACTIONS = len(CATALOGUE)
 COST_HOURS = tuple(i.cost_hours for i in CATALOGUE)
 NAMES = tuple(i.name for i in CATALOGUE)
+MARKS = ("", "S", "N", "P", "R", "C")
+"""One letter per intervention for figures (none: empty): study skills, nudge, practice,
+referral, call."""
