@@ -78,7 +78,7 @@ def test_benchmark_page_on_a_run_and_on_an_empty_folder(tiny_run, tmp_path):
     assert any("studentgym benchmark" in block.value for block in app.markdown)
     shown = app.dataframe[0].value
     assert {"no_intervention", "qlearning", "oracle"} <= set(shown["policy"])
-    assert len(app.get("image")) == 2  # the interval chart and the Q-table heatmap
+    assert len(app.get("image")) == 2  # the interval chart and the Q-table's policy
     app.radio(key="judge").set_value("classifier").run()
     assert not app.exception and len(app.get("image")) == 2
     app.text_input(key="folder").set_value(str(tmp_path)).run()

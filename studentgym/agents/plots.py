@@ -78,9 +78,18 @@ def plot_policy_comparison(
 
 
 def plot_q_table(q_table: np.ndarray, visits: np.ndarray, path: str | Path) -> Path:
+    """:func:`q_table_figure`, written as PNG."""
+    return save_figure(q_table_figure(q_table, visits), path)
+
+
+def q_table_figure(q_table: np.ndarray, visits: np.ndarray) -> Figure:
     """The Q-table's greedy policy: one panel per course phase, a cell per risk x
     engagement (rows) and interventions so far (columns), coloured and lettered by the
-    greedy action; white where the state was never updated (its values are the priors)."""
+    greedy action; white where the state was never updated (its values are the priors).
+
+    ``q_table`` and ``visits`` are ``(N_STATES, N_ACTIONS)``, as ``QLearningAgent``'s
+    ``q_table_`` and ``visits_`` (or ``Q_table.csv``'s columns).
+    """
     risk, engagement, phase, dose = state_parts(np.arange(N_STATES))
     greedy = np.argmax(q_table, axis=1)
     colours = [(0.78, 0.78, 0.78), *matplotlib.colormaps["tab10"].colors[: N_ACTIONS - 1]]
@@ -113,7 +122,7 @@ def plot_q_table(q_table: np.ndarray, visits: np.ndarray, path: str | Path) -> P
         fontsize=10,
     )
     fig.subplots_adjust(bottom=0.2, wspace=0.08)
-    return save_figure(fig, path)
+    return fig
 
 
 def plot_action_frequency(frequency: pd.DataFrame, path: str | Path) -> Path:

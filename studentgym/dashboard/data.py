@@ -125,27 +125,14 @@ def interval_chart(verdicts: pd.DataFrame, column: str) -> bytes:
 
 
 @st.cache_data(show_spinner=False)
-def q_table_heatmap(q_table: pd.DataFrame) -> bytes:
-    """The Q-table (``Q_table.csv``) as a heatmap (PNG bytes): each intervention's value
-    over doing nothing, states by name down, the greedy choice of each state marked."""
-    from matplotlib.colors import TwoSlopeNorm
-    from matplotlib.figure import Figure
+def q_table_chart(q_table: pd.DataFrame) -> bytes:
+    """The Q-table (``Q_table.csv``) as ``q_table.png`` draws it, as PNG bytes: its
+    greedy policy by course phase, state by state."""
+    from studentgym.agents.plots import q_table_figure
 
     values = q_table.set_index("state")
-    values = values[[c for c in values.columns if not c.startswith("visits_")]]
-    lead = values.to_numpy() - values.to_numpy()[:, :1]
-    figure = Figure(figsize=(8, 0.16 * len(values) + 1.5))
-    axis = figure.subplots()
-    bound = max(float(np.quantile(np.abs(lead), 0.98)), 1e-9)  # a rare state's extreme
-    image = axis.imshow(lead, aspect="auto", cmap="RdBu", norm=TwoSlopeNorm(0.0, -bound, bound))
-    best = lead.argmax(axis=1)
-    axis.plot(best, np.arange(len(best)), "k.", ms=3, label="greedy choice")
-    axis.set_yticks(range(len(values)), values.index, fontsize=5)
-    axis.set_xticks(range(values.shape[1]), values.columns, rotation=30, ha="right", fontsize=7)
-    axis.legend(loc="lower right", fontsize=6)
-    figure.colorbar(image, ax=axis, label="Q-value minus doing nothing's")
-    figure.tight_layout()
-    return _png(figure)
+    visits = values.filter(like="visits_")
+    return _png(q_table_figure(values.drop(columns=visits.columns).to_numpy(), visits.to_numpy()))
 
 
 def tutoring_env(outcome_model: str):

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from studentgym.dashboard.data import interval_chart, q_table_heatmap, verdict_in_words
+from studentgym.dashboard.data import interval_chart, q_table_chart, verdict_in_words
 
 st.title("Benchmark: which tutoring policy helps students most")
 folder = Path(st.text_input("Output folder of `scripts/train_agent.py`", "outputs", key="folder"))
@@ -74,8 +74,8 @@ if curves is not None:
 
 q_table = table("Q_table.csv")
 if q_table is not None:
-    st.subheader("The Q-table: value of each intervention in each state")
-    st.image(q_table_heatmap(q_table))
+    st.subheader("The Q-table: its greedy intervention in each state")
+    st.image(q_table_chart(q_table))
 
 recommenders = table("recommender_evaluation.csv")
 if recommenders is not None:
