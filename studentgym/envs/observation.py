@@ -81,10 +81,10 @@ class EnvKernel:
             np.empty((n, len(OBSERVATION_NAMES)), dtype=np.float32),
         )
 
-    def observe(self, s: BatchState, out=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def observe(self, s: BatchState) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(X, p, obs)`` of the students of ``s``: features in the success model's order,
-        P(success) and ``(n, 20)`` float32 observations (into ``out``'s last three if given)."""
-        _, X, p, obs = self.buffers(len(s)) if out is None else out
+        P(success) and ``(n, 20)`` float32 observations, in new arrays."""
+        _, X, p, obs = self.buffers(len(s))
         withdrew = np.zeros(len(s))  # P(success) as it is, for every student
         batch.observe_view(s.values, s.ints, *self._view_args, withdrew, X, p, obs)
         return X, p, obs

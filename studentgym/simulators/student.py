@@ -239,20 +239,18 @@ class StudentSimulator:
         return state
 
     # ---------------------------------------------------------------- one week
-    def step_batch(self, s: BatchState, action: np.ndarray, allow_withdrawal=True, out=None):
+    def step_batch(self, s: BatchState, action: np.ndarray, allow_withdrawal=True):
         """Deliver ``action`` (catalogue ids) and simulate week ``s.week`` for the batch.
 
-        ``allow_withdrawal`` is a bool or a boolean array over the batch; ``out``, the
-        four result arrays to fill (new ones if None: a caller stepping one student
-        many times saves their allocation).
+        ``allow_withdrawal`` is a bool or a boolean array over the batch. (The envs step
+        and observe in one call instead: ``envs.observation.EnvKernel``.)
 
         Returns:
             ``(delivered, cost_hours, withdrew, u_outcome)`` arrays, the last being the
             uniform that decides the final result if this was the last week. Mutates ``s``.
         """
         n = len(s)
-        if out is None:
-            out = (np.empty(n, dtype=bool), np.empty(n), np.empty(n, dtype=bool), np.empty(n))
+        out = (np.empty(n, dtype=bool), np.empty(n), np.empty(n, dtype=bool), np.empty(n))
         if isinstance(allow_withdrawal, bool | np.bool_):
             allow_withdrawal = np.full(n, allow_withdrawal)
         batch.step_week(
@@ -268,15 +266,14 @@ class StudentSimulator:
         return out
 
     # ---------------------------------------------------------------- what is seen
-    def observe(self, s: BatchState, out=None) -> tuple[np.ndarray, np.ndarray]:
+    def observe(self, s: BatchState) -> tuple[np.ndarray, np.ndarray]:
         """``(X, p)``: features ``(n, k)`` in the success model's order and P(success).
 
         The features are what ``predictors.features.weekly_features`` gives after
         ``s.week`` weeks; ``p`` is the success classifier's probability on them.
-        ``out``: the two arrays to fill (new ones if None).
         """
         n, m = len(s), self.success_model
-        X, p = (np.empty((n, len(SIMULATED_FEATURES))), np.empty(n)) if out is None else out
+        X, p = np.empty((n, len(SIMULATED_FEATURES))), np.empty(n)
         batch.observe(
             s.values,
             s.ints,
