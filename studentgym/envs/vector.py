@@ -211,7 +211,7 @@ class TutoringVectorEnv(VectorEnv):
             s.put(resetting, self.simulator.new_batch(*self._next_episodes(resetting)))
             actions = np.where(resetting, 0, actions)
         # restarting slots run their week 0 in the same pass (no action, no withdrawal)
-        events, _, p_next, obs = self._kernel.step(s, actions.astype(np.int64), ~resetting)
+        events, _, p_next, obs = self._kernel.step(s, np.asarray(actions, np.int64), ~resetting)
         delivered, withdrew = events[:, 0] > 0, events[:, 2] > 0
         cost, u_outcome = events[:, 1], events[:, 3]
         completed = ~withdrew & (s.week >= self.n_weeks)
