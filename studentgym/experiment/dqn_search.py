@@ -106,7 +106,7 @@ def trial(config: dict[str, Any], settings: Settings) -> dict[str, float]:
 
     world = generated_world(settings)
     split = split_students(settings.students, settings.seed)
-    simulators = run_simulators(world.cohort, world.success_model, settings)
+    simulators = run_simulators(world.roster, world.success_model, settings)  # no tables
     judge = validation_judge(simulators[VERDICT_JUDGE], split.validation, settings)
     tried = settings.replace(dqn={**settings.dqn, **overrides(config)})
     started = time.perf_counter()

@@ -399,7 +399,7 @@ def generated_world(s: Settings) -> World:
 
 def run_simulators(cohort, success_model, s: Settings) -> dict[str, StudentSimulator]:
     """The simulators of a run, one per outcome model (``"classifier"``, ``"ground_truth"``),
-    all in the run's student model."""
+    all in the run's student model; ``cohort`` may be a world's roster (no tables needed)."""
     response = student_model(s.student_model).response()
     return {
         m: StudentSimulator(cohort, success_model, outcome_model=m, response=response)
