@@ -212,7 +212,7 @@ class TutoringEnv(gym.Env):
         # the state's scalars as Python numbers: reading numpy scalars would cost more
         # than the compiled step
         self._week, self._hours, self._student_id = 0, 0.0, None
-        self._mask = self.simulator.action_mask(0.0)
+        self._start_mask = self._mask = self.simulator.action_mask(0.0)  # never written to
         self._action = np.zeros(1, dtype=np.int64)
         self._allow = np.ones(1, dtype=bool)
         # one student stepped many times: the compiled step fills these, not new arrays
@@ -254,7 +254,7 @@ class TutoringEnv(gym.Env):
         self._done = False
         self._last = None
         self._week, self._hours, self._student_id = int(s.week[0]), 0.0, self._ids[row]
-        self._mask = sim.action_mask(0.0)
+        self._mask = self._start_mask
         if self.render_mode == "rgb_array":
             self._history = CourseHistory(self.n_weeks)
             self._history.record(self._week, X[0], self._p, 0)
