@@ -263,7 +263,7 @@ def test_the_offline_check_writes_its_tables_and_words(tiny_run):
     check = results.offline
     deployable = {
         "no_intervention", "random", "rule_based", "recommender", "best_schedule",
-        "qlearning", "qlearning_priors", "dqn", "dqn_ensemble",
+        "qlearning", "qlearning_priors", "learned_schedule", "dqn", "dqn_ensemble",
     }  # fmt: skip
     evaluation = pd.read_csv(folder / "ope_evaluation.csv")
     assert set(evaluation["policy"]) == deployable  # not the oracle: it reads the truth

@@ -81,11 +81,12 @@ def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script)
     benchmark = pd.read_csv(first / "policy_benchmark.csv")
     references = {"no_intervention", "random", "rule_based", "recommender", "oracle"}
     references |= {"best_schedule"}
-    learned = {"qlearning", "qlearning_priors", "dqn", "dqn_ensemble"}
-    assert set(benchmark["policy"]) == references | learned and len(benchmark) == 10
+    learned = {"qlearning", "qlearning_priors", "learned_schedule", "dqn", "dqn_ensemble"}
+    assert set(benchmark["policy"]) == references | learned and len(benchmark) == 11
     assert (benchmark["judged_by"] == "ground_truth").all()  # the verdicts' judge
     assert set(benchmark.loc[benchmark["policy"].isin(learned), "trained_on"]) == {"classifier"}
-    assert benchmark.set_index("policy").loc[["qlearning", "dqn"], "seeds"].tolist() == [2, 2]
+    seeds = benchmark.set_index("policy").loc[["qlearning", "learned_schedule", "dqn"], "seeds"]
+    assert seeds.tolist() == [2, 2, 2]
     assert (benchmark["mean_return_ci_low"] <= benchmark["mean_return"]).all()
     for base in ("no_intervention", "recommender"):
         holm, raw = benchmark[f"return_minus_{base}_p_holm"], benchmark[f"return_minus_{base}_p"]
@@ -99,7 +100,7 @@ def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script)
     }
     assert robust["gaming_gap"].notna().all()
     seeds = pd.read_csv(first / "policy_benchmark_seeds.csv")
-    assert len(seeds) == 3 * 2 * 2  # three agents, two seeds, two worlds
+    assert len(seeds) == 4 * 2 * 2  # four agents, two seeds, two worlds
     tuning = pd.read_csv(first / "baseline_tuning.csv")
     chosen = tuning.groupby("policy")["chosen"].sum()
     assert chosen["recommender"] == chosen["rule_based"] == 1 and chosen["best_schedule"] >= 1
@@ -209,7 +210,7 @@ def test_train_agent_on_oulad_files(tmp_path, run_script):
     args += ("--validation-students", "100", "--train-on", "classifier", "--no-predictors")
     result = run_script("train_agent.py", "--data", str(oulad), *args, "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert len(pd.read_csv(out / "policy_benchmark.csv")) == 10
+    assert len(pd.read_csv(out / "policy_benchmark.csv")) == 11
     assert not (out / "cohort").exists()  # real data are not re-written
     (oulad / "vle.csv").unlink()
     result = run_script("train_agent.py", "--data", str(oulad), *args, "--out", str(tmp_path / "x"))

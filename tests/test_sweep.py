@@ -50,7 +50,7 @@ def test_a_tiny_sweep_on_ray_resumes_and_equals_the_runs_without_ray(tmp_path, l
     assert any("submitted to Ray" in line for line in lines)
     sweep = pd.read_csv(tmp_path / "ray" / "sweep.csv", dtype={"run_id": str})
     assert set(sweep["run_id"]) == {run.run_id for run in runs}
-    assert sweep.groupby("run_id")["policy"].nunique().eq(10).all()
+    assert sweep.groupby("run_id")["policy"].nunique().eq(11).all()
     models = ("weaker_effects", "deprived_population")
     assert set(zip(sweep["seed"], sweep["student_model"], strict=True)) == {
         (s, m) for s in (0, 1) for m in models
@@ -58,7 +58,7 @@ def test_a_tiny_sweep_on_ray_resumes_and_equals_the_runs_without_ray(tmp_path, l
     for column in ("return_minus_no_intervention_ci_low", "verdict_vs_recommender"):
         assert sweep[column].notna().any(), column
     matrix = pd.read_csv(tmp_path / "ray" / "robustness_matrix.csv", dtype={"run_id": str})
-    assert len(matrix) == 4 * 10 and set(matrix["judged_on"]) == {"default"}
+    assert len(matrix) == 4 * 11 and set(matrix["judged_on"]) == {"default"}
     # each run happens in its student model: the clairvoyant oracle, judged in the run's
     # world and in the default one on the same students, gains less when effects are weaker
     key = ["run_id", "policy"]

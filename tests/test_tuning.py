@@ -1,11 +1,12 @@
-"""Choosing reference policies on validation students: grids and the fixed-schedule search."""
+"""Choosing reference policies on validation students: grids and the fixed-schedule search,
+and the same search as a learner on training students."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from studentgym.agents.benchmark import Judge
+from studentgym.agents.benchmark import Judge, learn_schedule
 from studentgym.agents.policies import FixedSchedule
 from studentgym.agents.tuning import chosen_trial, search_schedule, tune_policy
 from studentgym.envs.vector import TutoringVectorEnv
@@ -69,3 +70,19 @@ def test_search_schedule_grows_week_by_week_while_the_schedule_improves(judge):
     for week, group in trials.groupby("week"):
         if week in plan:  # each chosen intervention was the best of its week
             assert group.loc[group["chosen"], "value"].iloc[0] == group["value"].max()
+
+
+def test_learn_schedule_is_the_search_on_training_students_with_a_validation_curve(judge):
+    truth, train = judge.simulator, np.arange(300)
+    validation = Judge(truth, np.arange(800, 1500), 200, seed=4)
+    run = learn_schedule(truth, train, validation, n_students=5_000, seed=1)  # capped at 300
+    plan, _ = search_schedule(Judge(truth, train, 300, seed=1))
+    assert run.policy.plan == plan and len(plan) >= 1  # the same students and random numbers
+    curve = run.curve
+    assert (
+        len(curve) == len(plan) + 1 and curve["value"].iloc[0] == 0.0
+    )  # nothing, then a week each
+    # episodes: the empty schedule's rollout, then five candidates a week, 300 students each
+    assert curve["episodes"].tolist() == [0, *((1 + 5 * k) * 300 for k in range(1, len(plan) + 1))]
+    assert curve["value"].iloc[-1] == pytest.approx(validation(run.policy)[0])
+    assert (curve["ci_low"] <= curve["value"]).all() and (curve["value"] <= curve["ci_high"]).all()

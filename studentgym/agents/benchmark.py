@@ -1,4 +1,4 @@
-"""The agents' benchmark: train Q-learning and DQN, then judge every policy the same way.
+"""The agents' benchmark: train Q-learning and a schedule, then judge every policy the same way.
 
 Students are split once (:mod:`studentgym.split`): agents train on the training
 students; every policy is evaluated on other students, each slot with the same
@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from studentgym.agents.evaluation import paired_interval, paired_value, rollout
-from studentgym.agents.policies import NoIntervention, TabularPolicy
+from studentgym.agents.policies import FixedSchedule, NoIntervention, TabularPolicy
 from studentgym.agents.qlearning import QLearningAgent
+from studentgym.agents.tuning import search_schedule
 from studentgym.envs.tabular import N_STATES, TabularVectorObservation
 from studentgym.envs.vector import TutoringVectorEnv
 from studentgym.simulators.interventions import N_ACTIONS
@@ -148,6 +149,58 @@ def train_qlearning(
     every = max(episodes // max(curve_points, 1), 1)
     agent.learn(env, episodes, progress=progress, callback=record, callback_every=every)
     return QLearningRun(agent, pd.DataFrame(rows))
+
+
+@dataclass
+class ScheduleRun:
+    """A schedule learned by policy search and its learning curve (value vs episodes)."""
+
+    policy: FixedSchedule
+    curve: pd.DataFrame
+
+
+def learn_schedule(
+    simulator: StudentSimulator,
+    students: np.ndarray,
+    judge: Callable,
+    n_students: int = 4_000,
+    seed: int = 0,
+    hour_price: float = HOUR_PRICE,
+) -> ScheduleRun:
+    """The best fixed schedule for ``students`` in ``simulator``, by policy search.
+
+    PEGASUS-style (Ng and Jordan, 2000): ``n_students`` training students, drawn by
+    ``seed``, each with random numbers fixed once, so every candidate schedule meets the
+    same students and the same chance events and two candidates differ only by what they
+    do. :func:`~studentgym.agents.tuning.search_schedule` then adds one intervention week
+    by week while that beats doing nothing more. It reads nothing about the student
+    (and nothing of the ground truth unless ``simulator`` is it): the learner that tests
+    whether a sequence learned in the training world beats what value-based agents find.
+
+    Args:
+        simulator, students: the training world and the students it may simulate.
+        judge: ``(policy) -> (value, low, high)`` on validation students, for the curve.
+        n_students: training students simulated per candidate (at most all of them).
+        seed: chooses the students and their random numbers.
+
+    Returns:
+        The schedule, and its curve: the validation value after each week the search
+        added (the empty schedule first), with ``episodes`` the training episodes
+        simulated by then (every candidate tried runs all ``n_students``).
+    """
+    students = np.unique(np.asarray(students, dtype=np.int64))
+    trainer = Judge(simulator, students, min(n_students, len(students)), seed, hour_price)
+    plan, trials = search_schedule(trainer, simulator.n_weeks)
+    # a candidate is one rollout of the training students; the first is doing nothing
+    tried_by_week = trials.groupby("week").size().cumsum()
+    weeks = sorted(plan)
+    rows = []
+    for k in range(len(weeks) + 1):
+        partial = FixedSchedule({week: plan[week] for week in weeks[:k]}, simulator.n_weeks)
+        value, low, high = judge(partial)
+        episodes = (1 + tried_by_week[weeks[k - 1]]) * trainer.n_slots if k else 0
+        rows.append({"episodes": episodes, "value": value, "ci_low": low, "ci_high": high})
+    return ScheduleRun(FixedSchedule(plan, simulator.n_weeks), pd.DataFrame(rows))
 
 
 def episodes_to_fraction(curve: pd.DataFrame, fraction: float = 0.95) -> float:

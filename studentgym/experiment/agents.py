@@ -17,16 +17,16 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from studentgym.agents.benchmark import train_qlearning
+from studentgym.agents.benchmark import learn_schedule, train_qlearning
 from studentgym.agents.dqn import load_hyperparams, train_dqn
 from studentgym.agents.policies import TabularPolicy
 from studentgym.agents.qlearning import QLearningAgent
 from studentgym.experiment.settings import Settings
 from studentgym.simulators.student import StudentSimulator
 
-SEEDED = ("qlearning", "qlearning_priors", "dqn")
+SEEDED = ("qlearning", "qlearning_priors", "learned_schedule", "dqn")
 """Learned policies with one trained copy per training seed: Q-learning without and with
-the recommender's priors, and each DQN run alone."""
+the recommender's priors, the fixed schedule found by policy search, and each DQN run alone."""
 LEARNED = (*SEEDED, "dqn_ensemble")
 """Every learned policy: the seeded ones and DQN's runs acting as one ensemble."""
 
@@ -86,7 +86,7 @@ def train_agents(
     Args:
         simulator: the training world (its outcome model decides the results).
         students: training students' cohort positions.
-        settings: seeds, episodes and DQN steps.
+        settings: seeds, episodes, the schedule search's students and DQN steps.
         priors: the recommender's initial Q-table for ``qlearning_priors``.
         curve_judge: ``(policy) -> (value, low, high)`` on validation students.
         out: folder for DQN's models (``seed_<k>/``).
@@ -134,4 +134,22 @@ def train_agents(
     agents["dqn_ensemble"] = LearnedAgent(
         "dqn_ensemble", world, seeds, [ensemble], students, curve.iloc[:0]
     )
-    return agents
+    schedules = [
+        learn_schedule(simulator, students, curve_judge, settings.schedule_students, seed)
+        for seed in seeds
+    ]
+    agents["learned_schedule"] = LearnedAgent(
+        "learned_schedule",
+        world,
+        seeds,
+        [run.policy for run in schedules],
+        students,
+        pd.concat(
+            [
+                run.curve.assign(seed=seed, steps=np.nan)
+                for run, seed in zip(schedules, seeds, strict=True)
+            ],
+            ignore_index=True,
+        ),
+    )
+    return {name: agents[name] for name in LEARNED}

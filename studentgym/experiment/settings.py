@@ -66,6 +66,9 @@ class Settings:
     institution has before deployment)."""
     episodes: int = 100_000
     """Q-learning episodes (students taught) per training seed."""
+    schedule_students: int = 4_000
+    """Training students the learned schedule's search tries every candidate on, each with
+    the same random numbers for every candidate; training seed ``k`` draws them."""
     dqn_steps: int | None = None
     """DQN environment steps per training seed (None: ``n_timesteps`` of
     ``studentgym/hyperparams/dqn.yml``)."""
@@ -121,6 +124,7 @@ class Settings:
             "students",
             "training_seeds",
             "episodes",
+            "schedule_students",
             "eval_students",
             "validation_students",
             "recommender_students",
@@ -160,6 +164,7 @@ class Settings:
             "students": 5_000,
             "training_seeds": 2,
             "episodes": 10_000,
+            "schedule_students": 1_000,
             "dqn_steps": 10_000,
             "eval_students": 600,
             "validation_students": 300,

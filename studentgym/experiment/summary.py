@@ -152,6 +152,7 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
             + f". Success rate {row['success_rate']:.3f}, {row['tutor_hours']:.2f} tutor hours "
             "per student."
             + (f" {SINGLE_RUN[name]}" if name in SINGLE_RUN else "")
+            + (_learned_plans(results, world) if name == "learned_schedule" else "")
             + (" Flagged for gaming (below)." if name in flagged else "")
         )
     if "oracle" in table.index:
@@ -178,6 +179,19 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
         )
     lines += _reproducibility_section()
     return atomic_write_text("\n".join(lines), path)
+
+
+def _learned_plans(results, world: str) -> str:
+    """The learned schedules in words, one per training seed."""
+    agent = results.agents[world]["learned_schedule"]
+    plans = "; ".join(
+        f"seed {seed}: {describe_plan(policy.plan)}"
+        for seed, policy in zip(agent.seeds, agent.policies, strict=True)
+    )
+    return (
+        " It is the same for every student: the fixed schedule that policy search with common "
+        f"random numbers found in the {world} simulator on training students ({plans})."
+    )
 
 
 def _lead(results, winner: str, runner_up: str) -> dict[str, float]:
