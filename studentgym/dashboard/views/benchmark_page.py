@@ -64,10 +64,12 @@ curves = table("learning_curves.csv")
 if curves is not None:
     st.subheader("Learning curves: gain over doing nothing on validation students")
     curves = curves.assign(run=curves["agent"] + " / " + curves["trained_on"].astype(str))
-    tabular, dqn = curves[curves["agent"] != "dqn"], curves[curves["agent"] == "dqn"]
+    by_episode, dqn = curves[curves["agent"] != "dqn"], curves[curves["agent"] == "dqn"]
+    # long format, one line per run over its own points (the agents' points differ)
+    by_episode = by_episode.groupby(["run", "episodes"], as_index=False)["value"].mean()
     left, right = st.columns(2)
-    left.markdown("**Q-learning**, by students taught (episodes)")
-    left.line_chart(tabular.pivot_table(index="episodes", columns="run", values="value"))
+    left.markdown("**Q-learning and the learned schedule**, by students simulated (episodes)")
+    left.line_chart(by_episode, x="episodes", y="value", color="run")
     if not dqn.empty:
         right.markdown("**DQN**, by environment steps (mean over seeds)")
         right.line_chart(dqn.pivot_table(index="steps", columns="run", values="value"))
