@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 from conftest import TINY
 
+from studentgym.agents.policies import FixedSchedule
 from studentgym.experiment import Settings
+from studentgym.experiment.settings import describe_plan
 from studentgym.split import split_students
 
 
@@ -55,9 +57,26 @@ def test_verdicts_are_judged_by_the_ground_truth_and_seeds_are_counted(results):
     assert set(results.baselines) == {"recommender", "rule_based", "best_schedule"}
 
 
+def test_the_learned_schedule_is_one_fixed_schedule_per_seed_named_in_the_summary(tiny_run):
+    results, folder = tiny_run
+    summary = (folder / "summary.md").read_text()
+    for world in TINY.train_on:
+        agent = results.agents[world]["learned_schedule"]
+        assert agent.seeds == [TINY.seed, TINY.seed + 1]
+        assert all(isinstance(policy, FixedSchedule) for policy in agent.policies)
+        for _, curve in agent.curves.groupby("seed"):  # from doing nothing, a point a week
+            assert curve["episodes"].iloc[0] == 0 and curve["value"].iloc[0] == 0.0
+            assert curve["episodes"].is_monotonic_increasing
+    default = results.agents[TINY.train_on[0]]["learned_schedule"]
+    for seed, policy in zip(default.seeds, default.policies, strict=True):
+        assert f"seed {seed}: {describe_plan(policy.plan)}" in summary
+
+
 def test_settings_refuse_nonsense():
     with pytest.raises(ValueError, match="episodes must be >= 1"):
         Settings(episodes=0)
+    with pytest.raises(ValueError, match="schedule_students must be >= 1"):
+        Settings(schedule_students=0)
     with pytest.raises(ValueError, match="train_on"):
         Settings(train_on=("oracle",))
     assert Settings.quick().training_seeds == 2 and Settings().training_seeds >= 3
