@@ -42,7 +42,8 @@ def test_same_step_autoreset_matches_next_step_trajectories():
     np.testing.assert_allclose(first_episode_rewards, rewards)
 
 
-def test_adapter_gives_sb3_terminal_observations_and_dqn_trains():
+def test_adapter_gives_sb3_terminal_observations_and_dqn_trains(tmp_path, monkeypatch):
+    monkeypatch.setenv("SB3_LOGDIR", str(tmp_path))  # SB3's default logger makes a folder
     env = SB3VecEnv(16, **SMALL)
     env.seed(0)
     obs = env.reset()
