@@ -51,10 +51,13 @@ def _verdict(row: pd.Series, base: str, label: str) -> str:
 
 
 def learning_summary(curves: pd.DataFrame) -> pd.DataFrame:
-    """Per tabular agent, world and seed: final value, episodes to 95% of it, early value."""
+    """Per agent counted in episodes (the tabular agents and the learned schedule), world and
+    seed: final value, episodes to 95% of it, early value."""
     rows = []
-    tabular = curves[curves["agent"].isin(("qlearning", "qlearning_priors"))]
-    for (agent, world, seed), curve in tabular.groupby(["agent", "trained_on", "seed"], sort=False):
+    by_episode = curves[curves["agent"].isin(("qlearning", "qlearning_priors", "learned_schedule"))]
+    for (agent, world, seed), curve in by_episode.groupby(
+        ["agent", "trained_on", "seed"], sort=False
+    ):
         rows.append(
             {
                 "agent": agent,
