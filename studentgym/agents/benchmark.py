@@ -191,14 +191,15 @@ def learn_schedule(
     students = np.unique(np.asarray(students, dtype=np.int64))
     trainer = Judge(simulator, students, min(n_students, len(students)), seed, hour_price)
     plan, trials = search_schedule(trainer, simulator.n_weeks)
-    # a candidate is one rollout of the training students; the first is doing nothing
+    # a candidate is one rollout of the training students; the first is doing nothing,
+    # which is the judge's reference (worth 0 by definition)
     tried_by_week = trials.groupby("week").size().cumsum()
     weeks = sorted(plan)
-    rows = []
-    for k in range(len(weeks) + 1):
+    rows = [{"episodes": 0, "value": 0.0, "ci_low": 0.0, "ci_high": 0.0}]
+    for k in range(1, len(weeks) + 1):
         partial = FixedSchedule({week: plan[week] for week in weeks[:k]}, simulator.n_weeks)
         value, low, high = judge(partial)
-        episodes = (1 + tried_by_week[weeks[k - 1]]) * trainer.n_slots if k else 0
+        episodes = (1 + tried_by_week[weeks[k - 1]]) * trainer.n_slots
         rows.append({"episodes": episodes, "value": value, "ci_low": low, "ci_high": high})
     return ScheduleRun(FixedSchedule(plan, simulator.n_weeks), pd.DataFrame(rows))
 
