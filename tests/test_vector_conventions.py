@@ -12,7 +12,7 @@ import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 import studentgym  # noqa: F401  (registers the environments)
-from studentgym.envs.tabular import TabularObservation, tabular_state
+from studentgym.envs.tabular import TabularObservation, TabularVectorObservation, tabular_state
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.vector import TutoringVectorEnv
 
@@ -57,6 +57,45 @@ def test_native_info_has_sync_vector_envs_keys_masks_and_values(mode):
         assert_same_info(ours[4], theirs[4], f"step {step} info")
         ends += ours[2].sum()
     assert ends >= n
+
+
+@pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_lookahead_is_what_each_action_would_return_and_changes_nothing(mode):
+    n = 6
+    env = TutoringVectorEnv(
+        num_envs=n, autoreset_mode=mode, shaping=1.0, max_episode_steps=30, **SMALL
+    )
+    with pytest.raises(RuntimeError, match="reset"):
+        env.lookahead()
+    twin = TutoringVectorEnv(
+        num_envs=n, autoreset_mode=mode, shaping=1.0, max_episode_steps=30, **SMALL
+    )
+    env.reset(seed=4), twin.reset(seed=4)
+    rng, rows, restarts = np.random.default_rng(1), np.arange(n), 0
+    tabular = TabularVectorObservation(env)
+    for _ in range(70):  # past the first students' ends: withdrawals, truncations, autoresets
+        obs, reward, terminated, truncated = env.lookahead()
+        assert obs.shape == (n, 6, 20) and reward.shape == terminated.shape == (n, 6)
+        again = env.lookahead()  # the env's state did not move
+        np.testing.assert_array_equal(again[0], obs)
+        actions = rng.integers(0, 6, n)
+        states, *_ = tabular.lookahead()
+        np.testing.assert_array_equal(states, tabular_state(obs))
+        step_obs, step_reward, step_terminated, step_truncated, info = env.step(actions)
+        twin_obs, twin_reward, *_ = twin.step(actions)  # never asked for a lookahead
+        np.testing.assert_array_equal(step_obs, twin_obs)
+        np.testing.assert_array_equal(step_reward, twin_reward)
+        taken_obs = obs[rows, actions]
+        if "final_obs" in info:  # SAME_STEP: the transition's observation is the final one
+            for i in np.flatnonzero(info["_final_obs"]):
+                np.testing.assert_array_equal(info["final_obs"][i], taken_obs[i])
+            taken_obs[info["_final_obs"]] = step_obs[info["_final_obs"]]
+        np.testing.assert_array_equal(step_obs, taken_obs)
+        np.testing.assert_array_equal(step_reward, reward[rows, actions])
+        np.testing.assert_array_equal(step_terminated, terminated[rows, actions])
+        np.testing.assert_array_equal(step_truncated, truncated[rows, actions])
+        restarts += (terminated | truncated).any(axis=1).sum()
+    assert restarts >= n
 
 
 @pytest.mark.parametrize("mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])

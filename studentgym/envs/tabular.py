@@ -128,6 +128,11 @@ class TabularVectorObservation(VectorWrapper):
             info = {**info, "final_obs": final}
         return tabular_state(observations), reward, terminated, truncated, info
 
+    def lookahead(self):
+        """The wrapped env's ``lookahead()`` with states for observations: ``(num_envs, 6)``."""
+        observations, reward, terminated, truncated = self.env.lookahead()
+        return tabular_state(observations), reward, terminated, truncated
+
 
 def make_tabular_env(**kwargs) -> TabularObservation:
     """``TutoringEnv(**kwargs)`` seen through :class:`TabularObservation`."""

@@ -194,41 +194,107 @@ class TutoringVectorEnv(VectorEnv):
     def _next_episodes(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Cohort rows and keys of the next episode of the slots in ``mask``."""
         self._episodes[mask] += 1
-        keys, u = episode_batch(self._bases[mask], self._episodes[mask])
+        return self._episode_students(mask, self._episodes[mask])
+
+    def _episode_students(self, mask: np.ndarray, episodes: np.ndarray):
+        """Cohort rows and keys of episode number ``episodes`` of the slots in ``mask``."""
+        keys, u = episode_batch(self._bases[mask], episodes)
         return self.pool[(u * len(self.pool)).astype(np.int64)], keys
 
-    def step(self, actions):
-        if self._state is None:
-            raise RuntimeError("call reset() before step()")
+    def _checked(self, actions) -> np.ndarray:
         actions = np.asarray(actions)
         if actions.shape != (self.num_envs,) or not np.issubdtype(actions.dtype, np.integer):
             raise ValueError(f"actions must be {self.num_envs} integers, got {actions!r}")
         if actions.min() < 0 or actions.max() >= N_ACTIONS:
             raise ValueError(f"actions must lie in [0, {N_ACTIONS}), got {actions!r}")
-        sim, s, params = self.simulator, self._state, self.params
-        resetting = self._autoreset.copy()
-        if resetting.any():  # NEXT_STEP autoreset: these slots start a new student now
-            s.put(resetting, self.simulator.new_batch(*self._next_episodes(resetting)))
-            actions = np.where(resetting, 0, actions)
+        return actions.astype(np.int64)
+
+    def _week(self, s, actions: np.ndarray, resetting: np.ndarray) -> dict[str, np.ndarray]:
+        """Run one week of ``s`` (the slots' state or a copy) under ``actions``: the
+        transition's observation, reward parts, result and termination. Slots in
+        ``resetting`` hold a new student and run its week 0 (no action, no reward)."""
+        sim = self.simulator
+        actions = np.where(resetting, 0, actions)
         # restarting slots run their week 0 in the same pass (no action, no withdrawal)
-        events, _, p_next, obs = self._kernel.step(s, np.asarray(actions, np.int64), ~resetting)
-        delivered, withdrew = events[:, 0] > 0, events[:, 2] > 0
-        cost, u_outcome = events[:, 1], events[:, 3]
+        events, _, p_next, obs = self._kernel.step(s, actions, ~resetting)
+        withdrew, u_outcome = events[:, 2] > 0, events[:, 3]
         completed = ~withdrew & (s.week >= self.n_weeks)
         p_final = np.where(completed, sim.final_success(s, p_next), 0.0)
         passed = completed & (u_outcome < p_final)
         result = np.where(withdrew, 3, np.where(completed, np.where(passed, 1, 2), 0))
         terminated = result > 0
-        outcome = outcome_reward(terminated, passed, p_final, params.outcome_reward == "expected")
-        cost_part = cost_reward(cost, params.hour_price)
+        params = self.params
         shaping = shaping_reward(terminated, self._p, p_next, params.shaping, params.gamma)
-        self._steps = np.where(resetting, 0, self._steps + 1)
+        shaping[resetting] = 0.0
+        outcome = outcome_reward(terminated, passed, p_final, params.outcome_reward == "expected")
+        cost_part = cost_reward(events[:, 1], params.hour_price)
+        steps = np.where(resetting, 0, self._steps + 1)
         truncated = np.zeros(self.num_envs, dtype=bool)
         if self.max_episode_steps is not None:
-            truncated = ~terminated & (self._steps >= self.max_episode_steps)
-        self._p = p_next
-        shaping[resetting] = 0.0
-        reward = outcome + cost_part + shaping
+            truncated = ~terminated & (steps >= self.max_episode_steps)
+        return {
+            "obs": obs,
+            "p_next": p_next,
+            "delivered": events[:, 0] > 0,
+            "outcome": outcome,
+            "cost_part": cost_part,
+            "shaping": shaping,
+            "reward": outcome + cost_part + shaping,
+            "result": result,
+            "terminated": terminated,
+            "truncated": truncated,
+            "steps": steps,
+        }
+
+    def lookahead(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What :meth:`step` would return for each action, without taking any.
+
+        The simulator as a generative model: from the slots' current students, every
+        action is tried for one week with the random numbers the real step will use
+        (common random numbers), so the six outcomes of a slot differ only by what the
+        actions do, and ``step(a)`` afterwards returns row ``a`` exactly. The env's
+        state does not change.
+
+        Returns:
+            ``(obs, reward, terminated, truncated)`` of shapes ``(num_envs, 6, 20)`` and
+            ``(num_envs, 6)``, actions in catalogue order. ``obs`` is the observation
+            after the week (the final one where the episode ends, in either autoreset
+            mode). A slot whose next step is a NEXT_STEP autoreset ignores its action:
+            its six rows are the reset's (the next student's first observation, reward 0).
+
+        Raises:
+            RuntimeError: before :meth:`reset`.
+        """
+        if self._state is None:
+            raise RuntimeError("call reset() before lookahead()")
+        resetting = self._autoreset
+        start = self._state.copy()
+        if resetting.any():
+            fresh = self._episode_students(resetting, self._episodes[resetting] + 1)
+            start.put(resetting, self.simulator.new_batch(*fresh))
+        weeks = [
+            self._week(start.copy(), np.full(self.num_envs, action), resetting)
+            for action in range(N_ACTIONS)
+        ]
+        obs, reward, terminated, truncated = (
+            np.stack([week[key] for week in weeks], axis=1)
+            for key in ("obs", "reward", "terminated", "truncated")
+        )
+        return obs, reward, terminated, truncated
+
+    def step(self, actions):
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        actions = self._checked(actions)
+        sim, s = self.simulator, self._state
+        resetting = self._autoreset.copy()
+        if resetting.any():  # NEXT_STEP autoreset: these slots start a new student now
+            s.put(resetting, self.simulator.new_batch(*self._next_episodes(resetting)))
+        week = self._week(s, actions, resetting)
+        obs, delivered, result = week["obs"], week["delivered"], week["result"]
+        outcome, cost_part, shaping = week["outcome"], week["cost_part"], week["shaping"]
+        terminated, truncated, reward = week["terminated"], week["truncated"], week["reward"]
+        self._steps, self._p = week["steps"], week["p_next"]
         ended = terminated | truncated
         final = None
         if self.autoreset_mode == AutoresetMode.SAME_STEP and ended.any():
