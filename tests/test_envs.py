@@ -298,15 +298,19 @@ def test_ansi_render_and_tabular_view():
     states, _ = vt.reset(seed=0)
     assert states.shape == (4,) and vt.single_observation_space.n == N_STATES
     obs = np.zeros(20, dtype=np.float32)
-    obs[[1, 8, 15]] = [5, 0.9, 0.2]  # active, week 35 of 39, high risk
-    assert tabular_state(obs) == ((0 * 3 + 2) * 5 + 4) * 7 + 0
-    assert state_name(tabular_state(obs)) == "high risk / active / weeks 27-39 / none given"
-    obs[[9, 13]] = [1, 3]  # four interventions delivered
+    obs[[1, 8, 15]] = [5, 35 / 39, 0.2]  # active, week 35 of 39, high risk: not in the state
+    assert tabular_state(obs) == 35 * 32 + 0
+    assert state_name(tabular_state(obs)) == "week 35 / given: none"
+    obs[[9, 13]] = [1, 3]  # study skills once, the tutor call three times
     obs[8] = 3 / 39  # week 3
     batch = np.stack([obs, np.zeros(20, dtype=np.float32)])
-    np.testing.assert_array_equal(tabular_state(batch), [((0 * 3 + 2) * 5 + 1) * 7 + 4, 0])
-    assert state_name(tabular_state(batch[0])) == "high risk / active / weeks 3-6 / 4 given"
-    assert state_name(N_STATES - 1) == "low risk / active / weeks 27-39 / 6+ given"
+    np.testing.assert_array_equal(tabular_state(batch), [3 * 32 + 0b10001, 0])
+    assert state_name(tabular_state(batch[0])) == "week 3 / given: study_skills, tutor_call"
+    assert state_name(N_STATES - 1) == (
+        "week 39 / given: study_skills, engagement_nudge, assessment_practice, "
+        "support_referral, tutor_call"
+    )
+    assert tabular_state(np.full(20, 1.0, dtype=np.float32)) == N_STATES - 1  # the last week
 
 
 def test_simulator_features_match_weekly_features():

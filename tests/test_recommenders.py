@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from studentgym.envs.tabular import N_DOSE, N_STATES, state_of
+from studentgym.envs.tabular import N_STATES, state_of
 from studentgym.envs.world import WorldSpec, load_world
 from studentgym.recommenders.evaluation import ndcg_at_k, precision_at_k
 from studentgym.recommenders.hybrid import HybridRecommender, minmax_rows
-from studentgym.recommenders.priors import q_priors, snapshot_priors
+from studentgym.recommenders.priors import ADVICE_GIVEN, q_priors, snapshot_priors
 from studentgym.recommenders.report import run_recommenders
 from studentgym.recommenders.response import RESPONSE_INPUTS, LoggedResponses, ResponseModel
 from studentgym.recommenders.rules import RuleBasedRecommender
@@ -123,33 +123,26 @@ def test_ranking_metrics_on_a_hand_example():
 
 
 def test_priors_shape_order_and_scale():
-    # states 0 and 1: same (risk, engagement, phase) group, doses 0 and 1; the last state is
-    # low risk; group 5 is another at-risk group
-    last, five = N_STATES - 1, 5 * N_DOSE
-    states = np.array([0, 1, last, five])
     scores = np.array(
         [
             [1.0, 0.0, 0.0, 0.0, 0.0],
-            [0.0, 0.0, 1.0, 0.0, 0.0],
+            [1.0, 0.0, 0.8, 0.0, 0.0],
             [0.2, 0.2, 0.2, 0.2, 0.2],
-            [0.0, 1.0, 0.0, 0.0, 0.5],
+            [0.6, 1.0, 0.0, 0.0, 0.5],
         ]
     )
-    q = q_priors(states, scores, scale=0.1)
-    assert q.shape == (N_STATES, 6) == (315, 6)
-    for dose in range(N_DOSE):  # pooled over the group, the same at every dose
-        np.testing.assert_allclose(q[dose, 1:], 0.1 * np.array([0.5, 0.0, 0.5, 0.0, 0.0]))
-    np.testing.assert_allclose(q[five + 1, 1:], 0.1 * scores[3])
-    assert q[0, 0] == pytest.approx(0.05) and q[last, 0] == pytest.approx(0.1)  # low risk
-    assert q[1, 0] == pytest.approx(0.1)  # once an intervention is given, the advice is nothing
-    # the advice once, then nothing
-    assert q[five].argmax() == 2 and q[five + 1, 0] >= q[five + 1, 1:].max()
-    unseen = 13 * N_DOSE  # a group no student was in: the overall mean
-    np.testing.assert_allclose(q[unseen, 1:], 0.1 * scores.mean(axis=0))
+    q = q_priors(scores, scale=0.1)
+    assert q.shape == (N_STATES, 6) == (1280, 6)
+    # every state: the training students' mean score of each intervention
+    np.testing.assert_allclose(q[:, 1:], np.tile(0.1 * scores.mean(axis=0), (N_STATES, 1)))
+    nothing_given = state_of(3 / 39, np.zeros(5, dtype=bool))
+    call_given = state_of(3 / 39, np.eye(5, dtype=bool)[4])
+    assert q[nothing_given, 0] == pytest.approx(0.05) and q[call_given, 0] == pytest.approx(0.1)
+    # the advice once (the best mean score, study skills at 0.7 > 0.5), then nothing
+    assert q[nothing_given].argmax() == 1 and q[call_given].argmax() == 0
+    np.testing.assert_allclose(q_priors(np.empty((0, 5)))[:, 1:], 0.05)  # no student: neutral
     with pytest.raises(ValueError, match="hybrid_scores"):
-        q_priors(states, scores[:, :3])
-    with pytest.raises(ValueError, match="states"):
-        q_priors(np.array([N_STATES, 0, 0, 0]), scores)
+        q_priors(scores[:, :3])
 
 
 def test_recommenders_beat_random_on_the_ground_truth(tmp_path):
@@ -189,17 +182,11 @@ def test_recommenders_beat_random_on_the_ground_truth(tmp_path):
     assert table.loc["rule_based", ["ndcg_at_3", "ndcg_at_3_ci_low"]].isna().all()  # one pick
     assert oracle["uplift"] > hybrid["uplift"] and oracle["precision_at_1"] > 0.7
     # priors from the training snapshot: the one-off advice where students were seen
-    q = snapshot_priors(report.profiler, report.hybrid, report.train, 39)
-    seen = np.unique(
-        state_of(
-            report.train.p_success,
-            report.train.features["active_days_last_week"].to_numpy(),
-            report.train.week / 39,
-            0,
-        )
-    )
-    assert q.shape == (N_STATES, 6) and seen.size > 3
-    assert (q[seen + 1, 0] >= q[seen + 1, 1:].max(axis=1)).all()  # after one dose: nothing
+    q = snapshot_priors(report.profiler, report.hybrid, report.train)
+    assert q.shape == (N_STATES, 6)
+    first = state_of(1 / 39, np.zeros(5, dtype=bool))
+    assert q[first, 1:].max() > q[first, 0]  # an intervention first
+    assert (q[ADVICE_GIVEN, 0] >= q[ADVICE_GIVEN, 1:].max(axis=1)).all()  # then nothing
 
 
 def _synthetic_trial(n: int = 30_000, seed: int = 0) -> LoggedResponses:

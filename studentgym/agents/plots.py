@@ -10,18 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from studentgym.envs.tabular import (
-    DOSE_NAMES,
-    ENGAGEMENT_NAMES,
-    N_DOSE,
-    N_ENGAGEMENT,
-    N_PHASE,
-    N_RISK,
-    N_STATES,
-    PHASE_NAMES,
-    RISK_NAMES,
-    state_parts,
-)
+from studentgym.envs.tabular import COURSE_WEEKS, N_STATES, state_parts
 from studentgym.predictors.plots import save_figure, subplots
 from studentgym.simulators.interventions import CATALOGUE, MARKS, N_ACTIONS
 
@@ -83,45 +72,45 @@ def plot_q_table(q_table: np.ndarray, visits: np.ndarray, path: str | Path) -> P
 
 
 def q_table_figure(q_table: np.ndarray, visits: np.ndarray) -> Figure:
-    """The Q-table's greedy policy: one panel per course phase, a cell per risk x
-    engagement (rows) and interventions so far (columns), coloured and lettered by the
-    greedy action; white where the state was never updated (its values are the priors).
+    """The Q-table's greedy policy: a cell per course week (columns) and set of
+    interventions given so far (rows, as letters), coloured and lettered by the greedy
+    action; white where the state was never updated (its values are the priors). Only
+    the sets some state of which was updated get a row.
 
     ``q_table`` and ``visits`` are ``(N_STATES, N_ACTIONS)``, as ``QLearningAgent``'s
     ``q_table_`` and ``visits_`` (or ``Q_table.csv``'s columns).
     """
-    risk, engagement, phase, dose = state_parts(np.arange(N_STATES))
+    week, given = state_parts(np.arange(N_STATES))
     greedy = np.argmax(q_table, axis=1)
+    updated = visits.sum(axis=1) > 0
+    sets = np.unique(given[updated]) if updated.any() else np.zeros(1, dtype=np.int64)
+    row_of = {int(g): k for k, g in enumerate(sets)}
+    weeks = np.arange(1, COURSE_WEEKS)  # the decision weeks
     colours = [(0.78, 0.78, 0.78), *matplotlib.colormaps["tab10"].colors[: N_ACTIONS - 1]]
-    fig = Figure(figsize=(3.1 * N_PHASE + 1, 4.8))
-    axes = fig.subplots(1, N_PHASE, sharey=True)
-    for k, ax in enumerate(axes):
-        in_phase = phase == k
-        rows = (risk * N_ENGAGEMENT + engagement)[in_phase]
-        image = np.ones((N_RISK * N_ENGAGEMENT, N_DOSE, 4))
-        for state, row, column in zip(np.flatnonzero(in_phase), rows, dose[in_phase], strict=True):
-            if visits[state].sum() == 0:
-                continue
-            image[row, column, :3] = colours[greedy[state]]
-            mark = MARKS[greedy[state]] or "-"
-            ax.text(column, row, mark, ha="center", va="center", fontsize=7)
-        ax.imshow(image, aspect="auto")
-        ax.set_title(PHASE_NAMES[k], fontsize=9)
-        ax.set_xticks(range(N_DOSE), [name.split()[0] for name in DOSE_NAMES], fontsize=7)
-        ax.set_xlabel("interventions given", fontsize=8)
-    labels = [f"{r} / {e}" for r in RISK_NAMES for e in ENGAGEMENT_NAMES]
-    axes[0].set_yticks(range(len(labels)), labels, fontsize=7)
+    fig = Figure(figsize=(13, 0.28 * len(sets) + 2.2))
+    ax = fig.subplots()
+    image = np.ones((len(sets), len(weeks), 4))
+    for state in np.flatnonzero(updated & (week >= 1) & (week < COURSE_WEEKS)):
+        row, column = row_of[int(given[state])], week[state] - 1
+        image[row, column, :3] = colours[greedy[state]]
+        ax.text(column, row, MARKS[greedy[state]] or "-", ha="center", va="center", fontsize=6)
+    ax.imshow(image, aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(len(weeks)), weeks, fontsize=7)
+    ax.set_xlabel("course week")
+    labels = ["".join(m for k, m in enumerate(MARKS[1:]) if g >> k & 1) or "none" for g in sets]
+    ax.set_yticks(range(len(sets)), labels, fontsize=7)
+    ax.set_ylabel("interventions given so far")
     handles = [
         Patch(color=colours[a], label=f"{MARKS[a] or '-'}  {item.name}")
         for a, item in enumerate(CATALOGUE)
     ]
     fig.legend(handles=handles, loc="lower center", ncol=N_ACTIONS, fontsize=8, frameon=False)
     fig.suptitle(
-        "Greedy action of the Q-table by course phase (with recommender priors, first "
-        "training seed; white: state never updated)",
+        "Greedy action of the Q-table by course week and interventions given (with "
+        "recommender priors, first training seed; white: state never updated)",
         fontsize=10,
     )
-    fig.subplots_adjust(bottom=0.2, wspace=0.08)
+    fig.subplots_adjust(bottom=0.9 / (0.28 * len(sets) + 2.2) + 0.08, top=0.92)
     return fig
 
 

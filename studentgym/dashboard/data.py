@@ -127,7 +127,7 @@ def interval_chart(verdicts: pd.DataFrame, column: str) -> bytes:
 @st.cache_data(show_spinner=False)
 def q_table_chart(q_table: pd.DataFrame) -> bytes:
     """The Q-table (``Q_table.csv``) as ``q_table.png`` draws it, as PNG bytes: its
-    greedy policy by course phase, state by state."""
+    greedy policy by course week and interventions given, state by state."""
     from studentgym.agents.plots import q_table_figure
 
     values = q_table.set_index("state")

@@ -1,29 +1,29 @@
-"""A finite view of the tutoring env for tabular agents: 315 states.
+"""A finite view of the tutoring env for tabular agents: 1,280 states.
 
-The state is what a tutor's rule of thumb uses,
-``((risk * 3 + engagement) * 5 + phase) * 7 + dose``:
+The state is the tutor's plan so far, ``week * 32 + given``:
 
 =============  =========================================  ===============================
 component      from the observation                       levels
 =============  =========================================  ===============================
-risk           classifier's P(success) (index 15)         0: < 0.35 (high risk),
-                                                          1: < 0.65, 2: >= 0.65
-engagement     active days last week (index 1)            0: none, 1: 1-3, 2: 4-7
-phase          share of the course elapsed (index 8)      weeks 1-2, 3-6, 7-13, 14-26,
-                                                          27-39 (of 39; shares of the
-                                                          course for other lengths)
-dose           interventions delivered so far (9-13)      0, 1, ..., 5, 6: 6 or more
+week           share of the course elapsed (index 8),     0, 1, ..., 39 (decisions fall in
+               as a week of a 39-week course              weeks 1-38; other course lengths
+                                                          by their share of the course)
+given          which interventions 1-5 were delivered at  0-31: bit ``k - 1`` set once
+               least once (indices 9-13)                  intervention ``k`` was given
 =============  =========================================  ===============================
 
-The dose matters: without it a greedy tabular policy repeats its action every
-week a student stays in a state, and every repeat costs tutor hours while
-helping less (habituation); with it, "intervene once or twice, then stop" is a
-policy the table can express. Doses up to six and a finer start of the course let it
-express "a different intervention in each of the first weeks, then stop", the shape of
-the best fixed schedule. In the earlier view (doses 0 to 3+, thirds of the course, 108
-states) the best table of that shape was worth +0.068 over doing nothing on validation
-students, against the schedule's +0.112, and Q-learning trained in the classifier
-simulator reached +0.027 (mean of three seeds); in this view it reaches +0.045.
+Every fixed schedule (the same interventions in the same weeks for everyone) is a
+table in this view, and so is a plan that adapts to what was actually delivered
+(an intervention the budget refused is tried again). A student's own signals (the
+classifier's risk, last week's activity) are not in it, by measurement on validation
+students (ground truth, gain over doing nothing; Q-learning with all-action updates,
+:mod:`studentgym.agents.qlearning`, trained in the classifier simulator on 100,000
+students a seed): this view +0.107, +0.107, +0.105 over three seeds; with the
+classifier's risk level as well (three times the states) +0.063, +0.107, +0.097; the
+earlier rule-of-thumb view (risk x engagement x phase x interventions so far, 315
+states) +0.044 and +0.047, as much as one-action Q-learning reached in it: it aliased
+the course week and which interventions were given, what the best policies use (a
+different intervention in each of the first weeks).
 """
 
 from __future__ import annotations
@@ -34,65 +34,53 @@ from gymnasium import spaces
 from gymnasium.vector import VectorWrapper
 from gymnasium.vector.utils import batch_space
 
-from studentgym.envs.observation import ACTIVE_DAYS, OBSERVATION_NAMES, P_SUCCESS, WEEK_FRACTION
+from studentgym.envs.observation import OBSERVATION_NAMES, WEEK_FRACTION
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.vector import TutoringVectorEnv
+from studentgym.simulators.interventions import CATALOGUE
 
-RISK_EDGES = (0.35, 0.65)
-ENGAGEMENT_EDGES = (0.5, 3.5)  # active days: 0 | 1-3 | 4-7
-PHASE_EDGES = tuple(week / 39 for week in (2.5, 6.5, 13.5, 26.5))  # week w is at w / 39
-DOSE_EDGES = (0.5, 1.5, 2.5, 3.5, 4.5, 5.5)  # interventions so far: 0 | 1 | ... | 5 | 6+
-N_RISK, N_ENGAGEMENT, N_PHASE, N_DOSE = 3, 3, 5, 7
-N_STATES = N_RISK * N_ENGAGEMENT * N_PHASE * N_DOSE
-RISK_NAMES = ("high risk", "medium risk", "low risk")
-ENGAGEMENT_NAMES = ("inactive", "low activity", "active")
-PHASE_NAMES = ("weeks 1-2", "weeks 3-6", "weeks 7-13", "weeks 14-26", "weeks 27-39")
-DOSE_NAMES = ("none given", *(f"{k} given" for k in range(1, 6)), "6+ given")
+COURSE_WEEKS = 39  # the week levels are weeks of a course of this length
+N_WEEK, N_GIVEN = COURSE_WEEKS + 1, 2 ** (len(CATALOGUE) - 1)
+N_STATES = N_WEEK * N_GIVEN
 _GIVEN = slice(
     OBSERVATION_NAMES.index("given_study_skills"), OBSERVATION_NAMES.index("given_study_skills") + 5
 )
+_BITS = 1 << np.arange(len(CATALOGUE) - 1)
 
 
 def tabular_state(obs: np.ndarray) -> np.ndarray | int:
-    """The state index of an observation ``(20,)`` (an int) or a batch ``(n, 20)``."""
+    """The state index of an observation ``(20,)`` (an int) or a batch ``(..., 20)``."""
     obs = np.asarray(obs)
-    return state_of(
-        obs[..., P_SUCCESS],
-        obs[..., ACTIVE_DAYS],
-        obs[..., WEEK_FRACTION],
-        obs[..., _GIVEN].sum(-1),
-    )
+    return state_of(obs[..., WEEK_FRACTION], obs[..., _GIVEN] > 0)
 
 
-def state_of(p_success, active_days, week_fraction, interventions) -> np.ndarray | int:
-    """The state index from its four inputs (scalars or arrays of one shape)."""
-    risk = np.searchsorted(RISK_EDGES, p_success, side="right")
-    engagement = np.searchsorted(ENGAGEMENT_EDGES, active_days, side="right")
-    phase = np.searchsorted(PHASE_EDGES, week_fraction, side="right")
-    dose = np.searchsorted(DOSE_EDGES, interventions, side="right")
-    state = ((risk * N_ENGAGEMENT + engagement) * N_PHASE + phase) * N_DOSE + dose
-    return int(state) if np.ndim(state) == 0 else np.asarray(state, dtype=np.int64)
+def state_of(week_fraction, given) -> np.ndarray | int:
+    """The state index from the share of the course elapsed and ``given``, booleans
+    ``(..., 5)`` saying which interventions 1-5 were delivered (scalars or arrays)."""
+    week = np.clip(np.rint(np.asarray(week_fraction) * COURSE_WEEKS), 0, COURSE_WEEKS)
+    state = week.astype(np.int64) * N_GIVEN + (np.asarray(given) * _BITS).sum(-1)
+    return int(state) if np.ndim(state) == 0 else state
 
 
 def state_parts(states: np.ndarray | int) -> tuple:
-    """``(risk, engagement, phase, dose)`` levels of state index(es)."""
-    rest, dose = np.divmod(states, N_DOSE)
-    rest, phase = np.divmod(rest, N_PHASE)
-    risk, engagement = np.divmod(rest, N_ENGAGEMENT)
-    return risk, engagement, phase, dose
+    """``(week, given)`` of state index(es): the week level and the 5-bit mask."""
+    return np.divmod(states, N_GIVEN)
+
+
+def given_names(given: int) -> str:
+    """E.g. ``"tutor call, assessment practice"`` or ``"none"`` for a given-mask."""
+    names = [item.key for item, bit in zip(CATALOGUE[1:], _BITS, strict=True) if given & bit]
+    return ", ".join(names) or "none"
 
 
 def state_name(state: int) -> str:
-    """E.g. ``"high risk / inactive / early / none given"``."""
-    risk, engagement, phase, dose = (int(x) for x in state_parts(int(state)))
-    return (
-        f"{RISK_NAMES[risk]} / {ENGAGEMENT_NAMES[engagement]} / {PHASE_NAMES[phase]}"
-        f" / {DOSE_NAMES[dose]}"
-    )
+    """E.g. ``"week 3 / given: tutor_call, assessment_practice"``."""
+    week, given = (int(x) for x in state_parts(int(state)))
+    return f"week {week} / given: {given_names(given)}"
 
 
 class TabularObservation(gym.ObservationWrapper):
-    """Replaces the Box observation by the :func:`tabular_state` index (``Discrete(315)``)."""
+    """Replaces the Box observation by the :func:`tabular_state` index (``Discrete(1280)``)."""
 
     def __init__(self, env: gym.Env) -> None:
         super().__init__(env)

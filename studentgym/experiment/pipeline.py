@@ -264,9 +264,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
     tuning = tuning[["policy", *[c for c in tuning.columns if c != "policy"]]]
 
     stage("agents", f"agents: {s.training_seeds} seeds each, trained in {', '.join(s.train_on)}")
-    priors = snapshot_priors(
-        recommenders.profiler, recommenders.hybrid, recommenders.train, n_weeks
-    )
+    priors = snapshot_priors(recommenders.profiler, recommenders.hybrid, recommenders.train)
     agents = {}
     for world in s.train_on:
         agents[world] = train_agents(

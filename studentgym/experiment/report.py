@@ -11,15 +11,7 @@ from studentgym.agents import plots
 from studentgym.agents.evaluation import ACTION_KEYS
 from studentgym.agents.qlearning import QLearningAgent
 from studentgym.atomic import atomic_write_csv
-from studentgym.envs.tabular import (
-    DOSE_NAMES,
-    ENGAGEMENT_NAMES,
-    N_STATES,
-    PHASE_NAMES,
-    RISK_NAMES,
-    state_name,
-    state_parts,
-)
+from studentgym.envs.tabular import N_STATES, given_names, state_name, state_parts
 from studentgym.experiment.robustness import plot_robustness
 from studentgym.experiment.settings import NONE, REFERENCE_ONLY, VERDICT_JUDGE
 from studentgym.experiment.summary import learning_summary, write_summary
@@ -30,15 +22,13 @@ from studentgym.simulators.interventions import CATALOGUE
 def qlearning_recommendations(agent: QLearningAgent) -> pd.DataFrame:
     """One row per tabular state: its parts, the greedy intervention, its margin, visits."""
     q = agent.q_table_
-    risk, engagement, phase, dose = state_parts(np.arange(N_STATES))
+    week, given = state_parts(np.arange(N_STATES))
     greedy = np.argmax(q, axis=1)
     return pd.DataFrame(
         {
             "state": np.arange(N_STATES),
-            "risk": np.asarray(RISK_NAMES)[risk],
-            "engagement": np.asarray(ENGAGEMENT_NAMES)[engagement],
-            "phase": np.asarray(PHASE_NAMES)[phase],
-            "interventions_so_far": np.asarray(DOSE_NAMES)[dose],
+            "week": week,
+            "given_so_far": [given_names(g) for g in given],
             "recommended": [CATALOGUE[a].name for a in greedy],
             "q_margin_over_nothing": q[np.arange(N_STATES), greedy] - q[:, 0],
             "visits": agent.visits_.sum(axis=1),

@@ -59,7 +59,7 @@ class LoggedEpisodes:
 
     Attributes:
         states, actions: ``(n, horizon)`` integers (0 where padded); ``states`` index a
-            finite view (the env's 315 tabular states for an env log).
+            finite view (the env's 1,280 tabular states for an env log).
         rewards: ``(n, horizon)`` rewards (0 where padded).
         propensity: ``(n, horizon)`` the logging policy's probability of the logged
             action (1 where padded).
