@@ -170,3 +170,65 @@ def test_save_and_load(tmp_path):
         QLearningAgent.load(tmp_path / "bad.npz")
     with pytest.raises(FileNotFoundError):
         QLearningAgent.load(tmp_path / "absent.npz")
+
+
+class RiverVectorEnv(gym.vector.VectorEnv):
+    """``n`` rivers with a ``lookahead()``: each slot's next uniform is drawn in advance,
+    so every action tried meets the same chance (NEXT_STEP autoreset)."""
+
+    def __init__(self, n: int, seed: int = 0) -> None:
+        self.num_envs, self.P, self.R = n, *river()
+        self.cumulative = np.cumsum(self.P, axis=2)
+        self.cumulative[..., -1] = 1.0
+        self.single_observation_space = spaces.Discrete(N_STATES)
+        self.single_action_space = spaces.Discrete(N_ACTIONS)
+        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, n)
+        self.action_space = gym.vector.utils.batch_space(self.single_action_space, n)
+        self.rng = np.random.default_rng(seed)
+
+    def reset(self, *, seed=None, options=None):
+        self.s, self.restart = (
+            np.zeros(self.num_envs, dtype=np.int64),
+            np.zeros(self.num_envs, bool),
+        )
+        self.u = self.rng.random(self.num_envs)
+        return self.s.copy(), {}
+
+    def lookahead(self):
+        """RiverEnv's step for each action, with the slot's next uniform."""
+        nxt = np.stack(
+            [(self.u[:, None] > self.cumulative[self.s, a]).sum(1) for a in range(N_ACTIONS)], 1
+        )
+        reward = self.R[self.s].copy()
+        reward[self.s == TERMINAL - 1, 1] = 0.0  # paid as 1 on arrival, as RiverEnv
+        reward += nxt == TERMINAL
+        nxt[self.restart], reward[self.restart] = 0, 0.0  # the autoreset step
+        return nxt, reward, (nxt == TERMINAL) & ~self.restart[:, None], np.zeros_like(nxt, bool)
+
+    def step(self, actions):
+        nxt, reward, terminated, truncated = self.lookahead()
+        rows = np.arange(self.num_envs)
+        self.s = nxt[rows, actions]
+        self.restart = terminated[rows, actions]
+        self.u = self.rng.random(self.num_envs)
+        return self.s.copy(), reward[rows, actions], self.restart.copy(), truncated[:, 0], {}
+
+
+def test_all_action_updates_reach_the_optimum_and_update_every_action():
+    P, R = river()
+    v_star, _ = value_iteration(P, R, GAMMA)
+    env = RiverVectorEnv(64)
+    agent = QLearningAgent(N_STATES, N_ACTIONS, gamma=GAMMA, lr_power=1.0, lr_min=0.0, seed=3)
+    agent.learn(env, episodes=2_000, all_actions=True)
+    v_learned = policy_value(P, R, agent.predict(np.arange(N_STATES)), GAMMA)
+    assert v_learned[0] >= 0.97 * v_star[0], (v_learned[0], v_star[0])
+    visited = agent.visits_.sum(axis=1) > 0
+    assert visited[:TERMINAL].all() and not visited[TERMINAL]  # never acts in the end state
+    # both actions of a visited state, once per visit each
+    np.testing.assert_array_equal(agent.visits_[:, 0], agent.visits_[:, 1])
+    # with 1 / visits steps, each value is the mean of its targets; none may exceed the range
+    assert np.abs(agent.q_table_).max() <= 1.0 + 0.02
+    with pytest.raises(ValueError, match="lookahead"):
+        agent.learn(gym.vector.SyncVectorEnv([RiverEnv for _ in range(2)]), 10, all_actions=True)
+    with pytest.raises(ValueError, match="lookahead"):
+        agent.learn(RiverEnv(), 10, all_actions=True)
