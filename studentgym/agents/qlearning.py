@@ -17,8 +17,9 @@
   the actions do, so their comparison is not drowned in the noise of who the student
   was and what happened to them: in the tutoring env, where one intervention is worth
   0.005-0.03 and a course's return has an SD of 0.6, this is what lets the table find
-  a good plan (+0.106 over doing nothing on validation students against +0.000 with
-  one-action updates, same view, same students).
+  a good plan (validation students, ground truth, 50,000 students in the classifier
+  simulator, seeds 0-2: +0.111, +0.092, +0.109 over doing nothing; with one-action
+  updates, same view, students and schedules: -0.030, -0.025, +0.004).
 
 With a Gymnasium ``VectorEnv`` (NEXT_STEP autoreset) the slots' transitions of one
 step are applied one after another, in slot order, exactly as if they had come

@@ -17,13 +17,13 @@ table in this view, and so is a plan that adapts to what was actually delivered
 (an intervention the budget refused is tried again). A student's own signals (the
 classifier's risk, last week's activity) are not in it, by measurement on validation
 students (ground truth, gain over doing nothing; Q-learning with all-action updates,
-:mod:`studentgym.agents.qlearning`, trained in the classifier simulator on 100,000
-students a seed): this view +0.107, +0.107, +0.105 over three seeds; with the
-classifier's risk level as well (three times the states) +0.063, +0.107, +0.097; the
-earlier rule-of-thumb view (risk x engagement x phase x interventions so far, 315
-states) +0.044 and +0.047, as much as one-action Q-learning reached in it: it aliased
-the course week and which interventions were given, what the best policies use (a
-different intervention in each of the first weeks).
+:mod:`studentgym.agents.qlearning`, trained in the classifier simulator on 50,000
+students a seed, 1,024 at a time): this view +0.111, +0.092, +0.109 (seeds 0-2); with
+the classifier's risk level as well (three times the states) +0.069, +0.107, +0.084;
+the earlier rule-of-thumb view (risk x engagement x phase x interventions so far, 315
+states) +0.034, +0.033, +0.030, less than one-action Q-learning reached in it. That
+view aliased the course week and which interventions were given, what the best
+policies use (a different intervention in each of the first weeks).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ class Settings:
     """Worlds the agents are trained in, each judged by both judges. The first is
     the default agent: ``"classifier"`` (the simulator built from data, all an
     institution has before deployment)."""
-    episodes: int = 100_000
+    episodes: int = 50_000
     """Q-learning episodes (students taught) per training seed."""
     schedule_students: int = 4_000
     """Training students the learned schedule's search tries every candidate on, each with
