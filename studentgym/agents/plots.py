@@ -74,8 +74,9 @@ def plot_q_table(q_table: np.ndarray, visits: np.ndarray, path: str | Path) -> P
 def q_table_figure(q_table: np.ndarray, visits: np.ndarray) -> Figure:
     """The Q-table's greedy policy: a cell per course week (columns) and set of
     interventions given so far (rows, as letters), coloured and lettered by the greedy
-    action; white where the state was never updated (its values are the priors). Only
-    the sets some state of which was updated get a row.
+    action; pale where the state was rarely updated (under 1% of the most updated
+    state's updates: off the paths the policies took), white where never (its values
+    are the priors). Only the sets some state of which was updated get a row.
 
     ``q_table`` and ``visits`` are ``(N_STATES, N_ACTIONS)``, as ``QLearningAgent``'s
     ``q_table_`` and ``visits_`` (or ``Q_table.csv``'s columns).
@@ -87,12 +88,16 @@ def q_table_figure(q_table: np.ndarray, visits: np.ndarray) -> Figure:
     row_of = {int(g): k for k, g in enumerate(sets)}
     weeks = np.arange(1, COURSE_WEEKS)  # the decision weeks
     colours = [(0.78, 0.78, 0.78), *matplotlib.colormaps["tab10"].colors[: N_ACTIONS - 1]]
-    fig = Figure(figsize=(13, 0.28 * len(sets) + 2.2))
+    height = 0.28 * len(sets) + 2.2  # inches: a row per set, then title, axis and legend
+    fig = Figure(figsize=(13, height))
     ax = fig.subplots()
     image = np.ones((len(sets), len(weeks), 4))
+    per_state = visits.sum(axis=1)
+    rare = per_state < 0.01 * per_state.max()
     for state in np.flatnonzero(updated & (week >= 1) & (week < COURSE_WEEKS)):
         row, column = row_of[int(given[state])], week[state] - 1
-        image[row, column, :3] = colours[greedy[state]]
+        colour = np.asarray(colours[greedy[state]])
+        image[row, column, :3] = 0.35 * colour + 0.65 if rare[state] else colour
         ax.text(column, row, MARKS[greedy[state]] or "-", ha="center", va="center", fontsize=6)
     ax.imshow(image, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(len(weeks)), weeks, fontsize=7)
@@ -107,10 +112,10 @@ def q_table_figure(q_table: np.ndarray, visits: np.ndarray) -> Figure:
     fig.legend(handles=handles, loc="lower center", ncol=N_ACTIONS, fontsize=8, frameon=False)
     fig.suptitle(
         "Greedy action of the Q-table by course week and interventions given (with "
-        "recommender priors, first training seed; white: state never updated)",
+        "recommender priors, first training seed; pale: rarely updated, white: never)",
         fontsize=10,
     )
-    fig.subplots_adjust(bottom=0.9 / (0.28 * len(sets) + 2.2) + 0.08, top=0.92)
+    fig.subplots_adjust(bottom=1.1 / height, top=1 - 0.5 / height, left=0.08, right=0.98)
     return fig
 
 
