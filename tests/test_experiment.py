@@ -54,6 +54,9 @@ def test_verdicts_are_judged_by_the_ground_truth_and_seeds_are_counted(results):
     assert benchmark.loc["qlearning", "seeds"] == TINY.training_seeds == 2
     assert benchmark.loc["dqn_ensemble", "seeds"] == 1
     assert benchmark.loc["recommender", "verdict_vs_recommender"] == "baseline"
+    # every policy is also compared with the tuned rule matrix (the second baseline)
+    assert benchmark.loc["rule_based", "verdict_vs_rule_based"] == "baseline"
+    assert benchmark["verdict_vs_rule_based"].notna().all()
     assert set(results.baselines) == {"recommender", "rule_based", "best_schedule"}
 
 

@@ -88,7 +88,7 @@ def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script)
     seeds = benchmark.set_index("policy").loc[["qlearning", "learned_schedule", "dqn"], "seeds"]
     assert seeds.tolist() == [2, 2, 2]
     assert (benchmark["mean_return_ci_low"] <= benchmark["mean_return"]).all()
-    for base in ("no_intervention", "recommender"):
+    for base in ("no_intervention", "recommender", "rule_based"):
         holm, raw = benchmark[f"return_minus_{base}_p_holm"], benchmark[f"return_minus_{base}_p"]
         assert (holm.dropna() >= raw.dropna()).all()
     robust = pd.read_csv(first / "robust_evaluation.csv")

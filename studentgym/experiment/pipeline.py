@@ -73,6 +73,7 @@ from studentgym.experiment.settings import (
     NONE,
     NOT_TRAINED,
     REFERENCE_ONLY,
+    RULE,
     SCHEDULE,
     VERDICT_JUDGE,
     Settings,
@@ -245,12 +246,12 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         BASELINE: lambda **p: RecommenderPolicy(
             recommenders.profiler, recommenders.hybrid, cohort, n_weeks=n_weeks, **p
         ),
-        "rule_based": lambda threshold, **p: RuleBasedPolicy(
+        RULE: lambda threshold, **p: RuleBasedPolicy(
             recommenders.segmenter, RuleBasedRecommender(threshold), n_weeks=n_weeks, **p
         ),
     }
     baselines, trials = {}, []
-    for name, grid in ((BASELINE, RECOMMENDER_GRID), ("rule_based", RULE_GRID)):
+    for name, grid in ((BASELINE, RECOMMENDER_GRID), (RULE, RULE_GRID)):
         baselines[name], table = tune_policy(makers[name], grid, validation)
         trials.append(table.assign(policy=name))
         best = chosen_trial(table)
@@ -285,7 +286,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
     references = {
         NONE: NoIntervention,
         "random": lambda: RandomPolicy(s.seed),
-        "rule_based": lambda: makers["rule_based"](**baselines["rule_based"]),
+        RULE: lambda: makers[RULE](**baselines[RULE]),
         BASELINE: lambda: makers[BASELINE](**baselines[BASELINE]),
         SCHEDULE: lambda: FixedSchedule(baselines[SCHEDULE], n_weeks),
         "oracle": OraclePolicy,
@@ -343,7 +344,7 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
         offline = check_estimators(
             simulators[VERDICT_JUDGE],
             split.train,
-            lambda: SoftenedPolicy(references["rule_based"](), s.logging_epsilon, s.seed),
+            lambda: SoftenedPolicy(references[RULE](), s.logging_epsilon, s.seed),
             deployable,
             s.offline_sizes,
             s.offline_logs,

@@ -22,10 +22,12 @@ REFERENCE_ONLY = ("oracle",)
 """Policies that see the ground truth and the future: references, never deployable."""
 SCHEDULE = "best_schedule"
 """The best fixed schedule: the same interventions in the same weeks for every student."""
-COMPARED = (NONE, BASELINE, SCHEDULE)
+RULE = "rule_based"
+"""The tuned rule matrix: the hand-written table educators use."""
+COMPARED = (NONE, BASELINE, RULE, SCHEDULE)
 """What every policy is compared with, each comparison Holm-adjusted over the policies:
-doing nothing, the tuned one-off recommendation, and the schedule that uses nothing
-about the student (the test of whether personalising pays)."""
+doing nothing, the tuned one-off recommendation, the tuned rule matrix, and the schedule
+that uses nothing about the student (the test of whether personalising pays)."""
 
 
 def describe_plan(plan: dict[int, int]) -> str:

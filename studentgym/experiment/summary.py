@@ -18,6 +18,7 @@ from studentgym.experiment.settings import (
     NONE,
     NOT_TRAINED,
     REFERENCE_ONLY,
+    RULE,
     SCHEDULE,
     VERDICT_JUDGE,
     describe_plan,
@@ -99,7 +100,8 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
         f"{world} simulator ({WORLDS[world]}), "
         f"{s.training_seeds} training seeds each; their rows are the mean over seeds and "
         "their 95% intervals resample students and seeds. Verdicts against no intervention, "
-        f"the tuned {BASELINE} and the best fixed schedule are Holm-adjusted over all "
+        f"the tuned {BASELINE}, the tuned rule matrix and the best fixed schedule are "
+        "Holm-adjusted over all "
         f"{len(table) - 1} policies compared with each.",
         "",
         "## Who won (judged by the ground truth)",
@@ -128,8 +130,8 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
         ),
         "",
         "The learned agents, each against no intervention, the tuned "
-        f"{BASELINE} and the best fixed schedule (gain in return per student; seeds' own "
-        "gains in brackets):",
+        f"{BASELINE}, the tuned rule matrix and the best fixed schedule (gain in return per "
+        "student; seeds' own gains in brackets):",
         "",
     ]
     per_seed = results.seeds[(results.seeds["trained_on"] == world)].groupby("policy")[
@@ -141,7 +143,11 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
         spread = f" [seeds {', '.join(f'{v:+.3f}' for v in seeds)}]" if seeds is not None else ""
         beaten = [
             label
-            for base, label in ((BASELINE, f"the tuned {BASELINE}"), (SCHEDULE, "the schedule"))
+            for base, label in (
+                (BASELINE, f"the tuned {BASELINE}"),
+                (RULE, "the rule matrix"),
+                (SCHEDULE, "the schedule"),
+            )
             if row[f"verdict_vs_{base}"] != "better"
         ]
         lines.append(
@@ -149,6 +155,8 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
             f"{_verdict(row, NONE, 'no intervention')}; "
             f"{_ci(row, f'return_minus_{BASELINE}')} against the tuned {BASELINE}, "
             f"{_verdict(row, BASELINE, 'the tuned ' + BASELINE)}; "
+            f"{_ci(row, f'return_minus_{RULE}')} against the tuned rule matrix, "
+            f"{_verdict(row, RULE, 'the rule matrix')}; "
             f"{_ci(row, f'return_minus_{SCHEDULE}')} against the best fixed schedule, "
             f"{_verdict(row, SCHEDULE, 'the schedule')}"
             + (f" — **it does not beat {' or '.join(beaten)}**" if beaten else "")
