@@ -159,7 +159,7 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
             f"{_verdict(row, RULE, 'the rule matrix')}; "
             f"{_ci(row, f'return_minus_{SCHEDULE}')} against the best fixed schedule, "
             f"{_verdict(row, SCHEDULE, 'the schedule')}"
-            + (f" — **it does not beat {' or '.join(beaten)}**" if beaten else "")
+            + (f" — **it does not beat {_either(beaten)}**" if beaten else "")
             + f". Success rate {row['success_rate']:.3f}, {row['tutor_hours']:.2f} tutor hours "
             "per student."
             + (f" {SINGLE_RUN[name]}" if name in SINGLE_RUN else "")
@@ -190,6 +190,11 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
         )
     lines += _reproducibility_section()
     return atomic_write_text("\n".join(lines), path)
+
+
+def _either(names: list[str]) -> str:
+    """``"a"``, ``"a or b"``, ``"a, b or c"``."""
+    return " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
 
 
 def _learned_plans(results, world: str) -> str:
