@@ -15,8 +15,10 @@ So the greedy policy of the untrained table is a one-off recommendation, and
 learning decides whether a sequence does better. (The view holds nothing about the
 student, so the scores are averaged over students.)
 
-``scale`` is in reward units (the final outcome is worth +-1); a small scale such
-as 0.1 mostly orders the actions early and is washed out by updates.
+``scale`` is in reward units (the final outcome is worth +-1). With the benchmark's
+learning rate ``1 / visits`` the first update of a state replaces its priors, so they
+steer only the greedy choices made before a state is first visited and the states never
+visited (on the default run: +0.119 with priors against +0.125 without, within noise).
 """
 
 from __future__ import annotations
