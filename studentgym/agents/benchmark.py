@@ -135,7 +135,12 @@ def train_qlearning(
     +0.090 to +0.111 over doing nothing (mean +0.104); with 256, the table, updated
     after fewer students each time, locked into a worse plan in some seeds (+0.047 to
     +0.109 at 100,000 episodes), and ``visits ** -0.7`` left the policy moving by
-    +-0.03 between checkpoints.
+    +-0.03 between checkpoints. With ``1 / visits`` the final result's signal fades as
+    it is passed back over the course's weeks (early targets bootstrapped from values
+    that knew nothing stay in every average), so the first weeks' choices follow the
+    shaping, the classifier's P(success) a week later: trained in the ground truth the
+    table differs from the classifier-trained one by +0.08 at week 37 and by 0.0002 at
+    week 30, and its greedy plan is the same.
     """
     agent_kwargs = {
         "gamma": 1.0,

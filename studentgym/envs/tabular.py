@@ -68,13 +68,14 @@ def state_parts(states: np.ndarray | int) -> tuple:
 
 
 def given_names(given: int) -> str:
-    """E.g. ``"tutor call, assessment practice"`` or ``"none"`` for a given-mask."""
+    """The interventions of a given-mask by key, in catalogue order, e.g.
+    ``"assessment_practice, tutor_call"``, or ``"none"``."""
     names = [item.key for item, bit in zip(CATALOGUE[1:], _BITS, strict=True) if given & bit]
     return ", ".join(names) or "none"
 
 
 def state_name(state: int) -> str:
-    """E.g. ``"week 3 / given: tutor_call, assessment_practice"``."""
+    """E.g. ``"week 3 / given: assessment_practice, tutor_call"``."""
     week, given = (int(x) for x in state_parts(int(state)))
     return f"week {week} / given: {given_names(given)}"
 
