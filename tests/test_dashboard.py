@@ -85,6 +85,21 @@ def test_benchmark_page_on_a_run_and_on_an_empty_folder(tiny_run, tmp_path):
     assert "python scripts/train_agent.py" in app.info[0].value and not app.dataframe
 
 
+def test_benchmark_page_names_a_q_table_of_an_earlier_view_instead_of_failing(tiny_run, tmp_path):
+    _, folder = tiny_run
+    old = tmp_path / "old_run"
+    old.mkdir()
+    for path in folder.glob("*.*"):
+        (old / path.name).write_bytes(path.read_bytes())
+    q = pd.read_csv(old / "Q_table.csv").head(315)  # the 315-state view of earlier versions
+    q.to_csv(old / "Q_table.csv", index=False)
+    app = page("benchmark_page.py").run()
+    app.text_input(key="folder").set_value(str(old)).run()
+    assert not app.exception and not app.error
+    assert "1280 states" in app.warning[0].value and "(315, 6)" in app.warning[0].value
+    assert len(app.get("image")) == 1  # the interval chart still shows
+
+
 def test_tutor_page_runs_weeks_and_replays_the_student():
     app = page("tutor_page.py").run()
     assert not app.exception

@@ -80,7 +80,17 @@ def q_table_figure(q_table: np.ndarray, visits: np.ndarray) -> Figure:
 
     ``q_table`` and ``visits`` are ``(N_STATES, N_ACTIONS)``, as ``QLearningAgent``'s
     ``q_table_`` and ``visits_`` (or ``Q_table.csv``'s columns).
+
+    Raises:
+        ValueError: for tables of another shape, e.g. a ``Q_table.csv`` written by an
+            earlier studentgym over another tabular view.
     """
+    if np.shape(q_table) != (N_STATES, N_ACTIONS) or np.shape(visits) != np.shape(q_table):
+        raise ValueError(
+            f"the Q-table must have {N_STATES} states x {N_ACTIONS} actions (course week x "
+            f"interventions given), got {np.shape(q_table)}: a table written by an earlier "
+            "studentgym; run scripts/train_agent.py again"
+        )
     week, given = state_parts(np.arange(N_STATES))
     greedy = np.argmax(q_table, axis=1)
     updated = visits.sum(axis=1) > 0

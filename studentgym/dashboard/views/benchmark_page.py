@@ -12,7 +12,7 @@ folder = Path(st.text_input("Output folder of `scripts/train_agent.py`", "output
 if not (folder / "summary.md").is_file():
     st.info(
         f"No benchmark results in `{folder}` yet. Make them with "
-        f"`python scripts/train_agent.py --out {folder}` (3 to 9 minutes on 2 cores), or "
+        f"`python scripts/train_agent.py --out {folder}` (4 to 14 minutes on 2 cores), or "
         f"`python scripts/train_agent.py --quick --out {folder}` for a first look (30 to 90 s)."
     )
     st.stop()
@@ -77,7 +77,10 @@ if curves is not None:
 q_table = table("Q_table.csv")
 if q_table is not None:
     st.subheader("The Q-table: its greedy intervention in each state")
-    st.image(q_table_chart(q_table))
+    try:
+        st.image(q_table_chart(q_table))
+    except ValueError as err:  # a Q_table.csv of an earlier tabular view
+        st.warning(f"`{folder / 'Q_table.csv'}` cannot be drawn: {err}.")
 
 recommenders = table("recommender_evaluation.csv")
 if recommenders is not None:
