@@ -314,3 +314,14 @@ def test_evaluate_offline_judges_policies_on_a_users_log(tiny_run, run_script, t
         "best",
     )
     assert unknown.returncode == 2 and "unknown policy 'best'" in unknown.stderr
+    # a Q-table of the 315-state view of earlier versions is named, not an IndexError
+    old = tmp_path / "old_q_table.npz"
+    np.savez(old, q_table=np.zeros((315, 6)), visits=np.zeros((315, 6), dtype=np.int64), gamma=1.0)
+    earlier = run_script(
+        "evaluate_offline.py",
+        "--logs",
+        str(folder / "logged_interventions.csv"),
+        "--policy",
+        f"qtable:{old}",
+    )
+    assert earlier.returncode == 2 and "(1280, 6), got (315, 6)" in earlier.stderr
