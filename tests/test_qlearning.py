@@ -170,6 +170,11 @@ def test_save_and_load(tmp_path):
         QLearningAgent.load(tmp_path / "bad.npz")
     with pytest.raises(FileNotFoundError):
         QLearningAgent.load(tmp_path / "absent.npz")
+    # loaded for an env whose Discrete view has another number of states: named
+    river = QLearningAgent(N_STATES, N_ACTIONS, initial_q=np.ones((N_STATES, N_ACTIONS)))
+    assert QLearningAgent.load(river.save(tmp_path / "river.npz"), env=RiverEnv()).n_states == 6
+    with pytest.raises(ValueError, match="has 4 states, the env's view 6"):
+        QLearningAgent.load(tmp_path / "q.npz", env=RiverEnv())
 
 
 class RiverVectorEnv(gym.vector.VectorEnv):

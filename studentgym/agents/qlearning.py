@@ -287,7 +287,8 @@ class QLearningAgent:
 
         Raises:
             FileNotFoundError, ValueError: for a missing file, one without a Q-table,
-                or a table learned in another world than ``env``'s.
+                a table learned in another world than ``env``'s, or over another number
+                of states than ``env``'s Discrete observations.
         """
         path = Path(path)
         if not path.is_file():
@@ -299,6 +300,12 @@ class QLearningAgent:
         except (KeyError, ValueError, OSError) as err:
             raise ValueError(f"{path} is not a Q-table written by QLearningAgent.save") from err
         check_world(world or None, env, f"the Q-table {path}", other_world)
+        space = getattr(env, "single_observation_space", getattr(env, "observation_space", None))
+        if getattr(space, "n", q.shape[0]) != q.shape[0]:
+            raise ValueError(
+                f"the Q-table {path} has {q.shape[0]} states, the env's view {space.n}: it "
+                "was learned over another tabular view (earlier studentgym versions had 315)"
+            )
         agent = cls(q.shape[0], q.shape[1], gamma=gamma, initial_q=q, **kwargs)
         agent.visits_, agent.world_ = visits, world or None
         return agent
