@@ -52,10 +52,11 @@ def _verdict(row: pd.Series, base: str, label: str) -> str:
 
 
 def learning_summary(curves: pd.DataFrame) -> pd.DataFrame:
-    """Per agent counted in episodes (the tabular agents and the learned schedule), world and
-    seed: final value, episodes to 95% of it, early value."""
+    """Per agent counted in episodes (curves without ``steps``: the tabular agents and the
+    learned schedule, not DQN), world and seed: final value, episodes to 95% of it, early
+    value."""
     rows = []
-    by_episode = curves[curves["agent"].isin(("qlearning", "qlearning_priors", "learned_schedule"))]
+    by_episode = curves[curves["steps"].isna()]
     for (agent, world, seed), curve in by_episode.groupby(
         ["agent", "trained_on", "seed"], sort=False
     ):

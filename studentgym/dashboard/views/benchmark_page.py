@@ -64,7 +64,8 @@ curves = table("learning_curves.csv")
 if curves is not None:
     st.subheader("Learning curves: gain over doing nothing on validation students")
     curves = curves.assign(run=curves["agent"] + " / " + curves["trained_on"].astype(str))
-    by_episode, dqn = curves[curves["agent"] != "dqn"], curves[curves["agent"] == "dqn"]
+    counted_in_steps = curves["steps"].notna()  # DQN's; the others count students (episodes)
+    by_episode, dqn = curves[~counted_in_steps], curves[counted_in_steps]
     # long format, one line per run over its own points (the agents' points differ)
     by_episode = by_episode.groupby(["run", "episodes"], as_index=False)["value"].mean()
     left, right = st.columns(2)
