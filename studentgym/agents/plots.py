@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from studentgym.envs.tabular import COURSE_WEEKS, N_STATES, state_parts
+from studentgym.envs.tabular import COURSE_WEEKS, N_STATES, check_q_table, state_parts
 from studentgym.predictors.plots import save_figure, subplots
 from studentgym.simulators.interventions import CATALOGUE, MARKS, N_ACTIONS
 
@@ -85,12 +85,7 @@ def q_table_figure(q_table: np.ndarray, visits: np.ndarray) -> Figure:
         ValueError: for tables of another shape, e.g. a ``Q_table.csv`` written by an
             earlier studentgym over another tabular view.
     """
-    if np.shape(q_table) != (N_STATES, N_ACTIONS) or np.shape(visits) != np.shape(q_table):
-        raise ValueError(
-            f"the Q-table must have {N_STATES} states x {N_ACTIONS} actions (course week x "
-            f"interventions given), got {np.shape(q_table)}: a table written by an earlier "
-            "studentgym; run scripts/train_agent.py again"
-        )
+    check_q_table(q_table, visits)
     week, given = state_parts(np.arange(N_STATES))
     greedy = np.argmax(q_table, axis=1)
     updated = visits.sum(axis=1) > 0

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from studentgym.envs.observation import OBSERVATION_NAMES, P_SUCCESS, WEEK_FRACTION
-from studentgym.envs.tabular import N_STATES, tabular_state
+from studentgym.envs.tabular import check_q_table, tabular_state
 from studentgym.predictors.features import NUMERIC_FEATURES
 from studentgym.predictors.segments import StudentSegmenter
 from studentgym.recommenders.hybrid import HybridRecommender
@@ -250,12 +250,7 @@ class TabularPolicy:
 
     def __init__(self, q_table: np.ndarray) -> None:
         self.q_table = np.asarray(q_table)
-        if self.q_table.shape != (N_STATES, N_ACTIONS):
-            raise ValueError(
-                f"a Q-table over the tabular view must be ({N_STATES}, {N_ACTIONS}), got "
-                f"{self.q_table.shape}: learned over another view (earlier studentgym "
-                "versions had 315 states); train it again"
-            )
+        check_q_table(self.q_table)
 
     def act(self, obs: np.ndarray, info: dict) -> np.ndarray | int:
         batch, single = _batch(obs)

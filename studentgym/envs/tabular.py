@@ -67,6 +67,23 @@ def state_parts(states: np.ndarray | int) -> tuple:
     return np.divmod(states, N_GIVEN)
 
 
+def check_q_table(*tables: np.ndarray) -> None:
+    """Raise unless every table is ``(N_STATES, 6)``, one row per state of this view.
+
+    Raises:
+        ValueError: naming the shape found, e.g. a table learned over the 315-state view
+            of earlier versions.
+    """
+    for table in tables:
+        if np.shape(table) != (N_STATES, len(CATALOGUE)):
+            raise ValueError(
+                f"a Q-table over the tabular view (course week x interventions given) has "
+                f"{N_STATES} states, shape ({N_STATES}, {len(CATALOGUE)}), got "
+                f"{np.shape(table)}: it was learned over another view (earlier studentgym "
+                "versions had 315 states); train it again with scripts/train_agent.py"
+            )
+
+
 def given_names(given: int) -> str:
     """The interventions of a given-mask by key, in catalogue order, e.g.
     ``"assessment_practice, tutor_call"``, or ``"none"``."""
