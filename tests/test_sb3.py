@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode
@@ -110,6 +112,10 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
     assert curve.groupby("seed")["episodes"].apply(lambda e: e.is_monotonic_increasing).all()
     assert isinstance(policy, GreedyDQN) and len(policy.models) == 2
     assert policy.margin == params["action_margin"]
+    # the trained policy keeps no env (and its simulator) and no replay buffer: it is sent
+    # between processes when the worlds train at once
+    assert all(m.env is m.replay_buffer is m.get_vec_normalize_env() is None for m in policy.models)
+    assert len(pickle.dumps(policy)) < len(pickle.dumps(sim)) / 10
     for seed in (0, 1):
         for name in ("dqn.zip", "monitor.csv", "observations.npz"):
             assert (tmp_path / f"seed_{seed}" / name).stat().st_size > 0, name

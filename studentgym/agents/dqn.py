@@ -396,4 +396,8 @@ def _train_one(
     if normalizer is not None:
         normalizer.training = False
     vec.close()
+    # from here the model only acts: let go of what SB3's save leaves out too (the env and
+    # the replay buffer, 80 MB), so that a trained policy is small to keep or send to
+    # another process
+    model.env = model._vec_normalize_env = model.replay_buffer = None
     return model, normalizer, callback, env.env.world_fingerprint
