@@ -21,7 +21,7 @@ from studentgym.simulators.student import OUTCOME_MODELS
 from studentgym.simulators.variants import STUDENT_MODELS
 
 
-def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
+def parse_args(argv: list[str] | None = None) -> tuple[Settings, str, int | None]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="seed of the whole run")
     parser.add_argument("--out", default="outputs", help="output folder (default: outputs)")
@@ -72,7 +72,15 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
         help="add the offline stage: off-policy estimators against the policies' true values "
         "(ope_evaluation.csv; 5 to 30 more minutes)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        help="processes training the agents' worlds at once (default: one per world, as the "
+        "CPUs allow; 1: in turn, in this process); the results do not depend on it",
+    )
     args = parser.parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        parser.error(f"--workers must be >= 1, got {args.workers}")
     changes = {
         "seed": args.seed,
         "data": args.data,
@@ -94,14 +102,14 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str]:
     except ValueError as err:  # "episodes must be >= 1, got 0": name the flag instead
         field, _, rest = str(err).partition(" ")
         parser.error(f"--{field.replace('_', '-')} {rest}" if field in changes else str(err))
-    return settings, args.out
+    return settings, args.out, args.workers
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings, out = parse_args(argv)
+    settings, out, workers = parse_args(argv)
     started = time.perf_counter()
     try:
-        results = run(settings, out)
+        results = run(settings, out, workers=workers)
     except (ValueError, FileNotFoundError) as err:
         print(f"train_agent.py: error: {err}", file=sys.stderr)
         return 2

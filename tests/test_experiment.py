@@ -8,7 +8,7 @@ import pytest
 from conftest import TINY
 
 from studentgym.agents.policies import FixedSchedule
-from studentgym.experiment import Settings
+from studentgym.experiment import Settings, run
 from studentgym.experiment.settings import describe_plan
 from studentgym.split import split_students
 
@@ -84,6 +84,12 @@ def test_settings_refuse_nonsense():
         Settings(train_on=("oracle",))
     assert Settings.quick().training_seeds == 2 and Settings().training_seeds >= 3
     assert Settings().replace(seed=4).seed == 4
+
+
+def test_run_refuses_no_workers_before_writing_anything(tmp_path):
+    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+        run(TINY, tmp_path / "out", log=lambda line: None, workers=0)
+    assert not (tmp_path / "out").exists()
 
 
 def test_robustness_matrix_agrees_with_the_benchmark_and_judges_each_variant(results, tiny_run):

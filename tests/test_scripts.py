@@ -48,14 +48,15 @@ SMALL_RUN += ("--eval-students", "150", "--validation-students", "100")
 
 
 def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script):
-    # the second run skips the predictor study, which nothing later uses: the rest is
-    # reproduced to the byte in another process (the two run at once, on two cores)
+    # the second run skips the predictor study, which nothing later uses, and trains its
+    # two worlds in turn where the first trains them in two processes at once: the rest
+    # is reproduced to the byte (the two runs also run at once)
     first, second = tmp_path / "a", tmp_path / "b"
     with ThreadPoolExecutor(2) as pool:
         results = list(
             pool.map(
                 lambda job: run_script("train_agent.py", *SMALL_RUN, *job[1], "--out", str(job[0])),
-                ((first, ()), (second, ("--no-predictors",))),
+                ((first, ("--workers", "2")), (second, ("--no-predictors", "--workers", "1"))),
             )
         )
     for result in results:
@@ -117,6 +118,8 @@ def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script)
 def test_train_agent_refuses_bad_arguments(tmp_path, run_script):
     result = run_script("train_agent.py", "--episodes", "0", "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "--episodes must be >= 1" in result.stderr
+    result = run_script("train_agent.py", "--workers", "0", "--out", str(tmp_path / "x"))
+    assert result.returncode == 2 and "--workers must be >= 1, got 0" in result.stderr
     assert not (tmp_path / "x").exists()
 
 

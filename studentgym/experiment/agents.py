@@ -9,7 +9,10 @@ over seeds. DQN's copies are also its ensemble, judged as one more policy.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +76,52 @@ def dqn_hyperparams(settings: Settings) -> dict:
     return {**params, **settings.dqn, "n_models": settings.training_seeds}
 
 
+def available_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the system says it)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def train_worlds(
+    simulators: Mapping[str, StudentSimulator],
+    students: np.ndarray,
+    settings: Settings,
+    priors: np.ndarray,
+    curve_judge: Callable,
+    out: Path,
+    workers: int | None = None,
+) -> dict[str, dict[str, LearnedAgent]]:
+    """:func:`train_agents` in every world of ``settings.train_on``, by world.
+
+    Every training is seeded and runs on one thread, so the worlds can train at once in
+    separate processes and the agents are the same to the bit as one after the other.
+
+    Args:
+        simulators: the simulator of each world, by outcome model.
+        out: folder for DQN's models, one subfolder per world.
+        workers: processes training at once: None for one per world, as many as
+            :func:`available_cpus`; 1 trains the worlds in this process, in turn.
+        students, settings, priors, curve_judge: as in :func:`train_agents`.
+
+    Raises:
+        ValueError: for ``workers`` below 1.
+    """
+    worlds = list(settings.train_on)
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    workers = min(workers or available_cpus(), len(worlds))
+    jobs = [(simulators[w], students, settings, priors, curve_judge, out / w) for w in worlds]
+    if workers == 1:
+        return {world: train_agents(*job) for world, job in zip(worlds, jobs, strict=True)}
+    # spawn, not fork: a forked child would inherit the OpenMP and torch thread pools
+    # the earlier stages started, which are not safe to use after a fork
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        trained = list(pool.map(train_agents, *zip(*jobs, strict=True), range(len(worlds))))
+    return dict(zip(worlds, trained, strict=True))
+
+
 def train_agents(
     simulator: StudentSimulator,
     students: np.ndarray,
@@ -80,6 +129,7 @@ def train_agents(
     priors: np.ndarray,
     curve_judge: Callable,
     out: Path,
+    bar_position: int = 0,
 ) -> dict[str, LearnedAgent]:
     """Every learned agent of :data:`LEARNED`, trained on ``students`` in ``simulator``.
 
@@ -90,6 +140,7 @@ def train_agents(
         priors: the recommender's initial Q-table for ``qlearning_priors``.
         curve_judge: ``(policy) -> (value, low, high)`` on validation students.
         out: folder for DQN's models (``seed_<k>/``).
+        bar_position: line of the progress bars (worlds training at once use one each).
     """
     world = simulator.outcome_model
     seeds = [settings.seed + k for k in range(settings.training_seeds)]
@@ -98,7 +149,13 @@ def train_agents(
         runs, curves = [], []
         for seed in seeds:
             label = f"{name}, {world}, seed {seed}"
-            with tqdm(total=settings.episodes, desc=label, unit="ep", disable=None) as bar:
+            with tqdm(
+                total=settings.episodes,
+                desc=label,
+                unit="ep",
+                disable=None,
+                position=bar_position,
+            ) as bar:
                 run = train_qlearning(
                     simulator,
                     students,

@@ -63,7 +63,7 @@ from studentgym.agents.tuning import (
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.world import World, WorldSpec, load_world
-from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_agents
+from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_worlds
 from studentgym.experiment.report import write_report
 from studentgym.experiment.robustness import GAIN as ROBUST_GAIN
 from studentgym.experiment.robustness import robustness_matrix, rollouts, variant_judge
@@ -160,13 +160,24 @@ class _Stages:
             self._name = None
 
 
-def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print) -> Results:
+def run(
+    settings: Settings,
+    out: str | Path,
+    log: Callable[[str], None] = print,
+    workers: int | None = None,
+) -> Results:
     """Run the benchmark with ``settings`` and write its tables into ``out``.
 
+    ``workers`` is how many processes train the agents' worlds at once (see
+    :func:`~studentgym.experiment.agents.train_worlds`; None: one per world, as the CPUs
+    allow); the results do not depend on it.
+
     Raises:
-        ValueError, FileNotFoundError: for unreadable real data (``settings.data``), or
-            a cohort too small to split; nothing is written then.
+        ValueError, FileNotFoundError: for unreadable real data (``settings.data``), a
+            cohort too small to split, or ``workers`` below 1; nothing is written then.
     """
+    if workers is not None and workers < 1:  # before anything is written
+        raise ValueError(f"workers must be >= 1, got {workers}")
     out = Path(out)
     s = settings
     stage = _Stages(log, 6 + s.predictor_study + bool(s.robustness) + s.offline_check)
@@ -266,11 +277,8 @@ def run(settings: Settings, out: str | Path, log: Callable[[str], None] = print)
 
     stage("agents", f"agents: {s.training_seeds} seeds each, trained in {', '.join(s.train_on)}")
     priors = snapshot_priors(recommenders.profiler, recommenders.hybrid, recommenders.train)
-    agents = {}
+    agents = train_worlds(simulators, split.train, s, priors, validation, out / "dqn", workers)
     for world in s.train_on:
-        agents[world] = train_agents(
-            simulators[world], split.train, s, priors, validation, out / "dqn" / world
-        )
         for name in SEEDED:
             curve = agents[world][name].curves
             last = curve.groupby("seed")["value"].last()

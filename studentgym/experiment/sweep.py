@@ -136,7 +136,10 @@ def run_rows(settings: Settings, folder: str | Path) -> tuple[pd.DataFrame, pd.D
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "run.log", "w") as log:
-        results = run(settings, folder, log=lambda line: print(line, file=log, flush=True))
+        # one process a run: the sweep runs as many runs at once as it has CPUs
+        results = run(
+            settings, folder, log=lambda line: print(line, file=log, flush=True), workers=1
+        )
     rows = judged_rows(results.robust, settings, student_model(settings.student_model).judge)
     columns = ["policy", "trained_on", "judged_by", "seeds", "success_rate", "tutor_hours"]
     for base in COMPARED:
