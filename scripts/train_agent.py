@@ -79,8 +79,6 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str, int | None
         "CPUs allow; 1: in turn, in this process); the results do not depend on it",
     )
     args = parser.parse_args(argv)
-    if args.workers is not None and args.workers < 1:
-        parser.error(f"--workers must be >= 1, got {args.workers}")
     changes = {
         "seed": args.seed,
         "data": args.data,

@@ -119,7 +119,7 @@ def test_train_agent_refuses_bad_arguments(tmp_path, run_script):
     result = run_script("train_agent.py", "--episodes", "0", "--out", str(tmp_path / "x"))
     assert result.returncode == 2 and "--episodes must be >= 1" in result.stderr
     result = run_script("train_agent.py", "--workers", "0", "--out", str(tmp_path / "x"))
-    assert result.returncode == 2 and "--workers must be >= 1, got 0" in result.stderr
+    assert result.returncode == 2 and "workers must be >= 1, got 0" in result.stderr
     assert not (tmp_path / "x").exists()
 
 

@@ -83,6 +83,13 @@ def available_cpus() -> int:
     return os.cpu_count() or 1
 
 
+def check_workers(workers: int | None) -> None:
+    """Raise ValueError, naming it, for a number of worker processes below 1 (None is
+    :func:`train_worlds`' default)."""
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+
+
 def train_worlds(
     simulators: Mapping[str, StudentSimulator],
     students: np.ndarray,
@@ -107,9 +114,8 @@ def train_worlds(
     Raises:
         ValueError: for ``workers`` below 1.
     """
+    check_workers(workers)
     worlds = list(settings.train_on)
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
     workers = min(workers or available_cpus(), len(worlds))
     jobs = [(simulators[w], students, settings, priors, curve_judge, out / w) for w in worlds]
     if workers == 1:

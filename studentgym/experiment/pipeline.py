@@ -63,7 +63,13 @@ from studentgym.agents.tuning import (
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.tutoring import TutoringEnv
 from studentgym.envs.world import World, WorldSpec, load_world
-from studentgym.experiment.agents import LEARNED, SEEDED, LearnedAgent, train_worlds
+from studentgym.experiment.agents import (
+    LEARNED,
+    SEEDED,
+    LearnedAgent,
+    check_workers,
+    train_worlds,
+)
 from studentgym.experiment.report import write_report
 from studentgym.experiment.robustness import GAIN as ROBUST_GAIN
 from studentgym.experiment.robustness import robustness_matrix, rollouts, variant_judge
@@ -176,8 +182,7 @@ def run(
         ValueError, FileNotFoundError: for unreadable real data (``settings.data``), a
             cohort too small to split, or ``workers`` below 1; nothing is written then.
     """
-    if workers is not None and workers < 1:  # before anything is written
-        raise ValueError(f"workers must be >= 1, got {workers}")
+    check_workers(workers)  # before anything is written
     out = Path(out)
     s = settings
     stage = _Stages(log, 6 + s.predictor_study + bool(s.robustness) + s.offline_check)
