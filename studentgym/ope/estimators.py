@@ -16,7 +16,8 @@ per-decision IS (PDIS)         mean of ``sum_t gamma^t W_t r_t``: unbiased
 weighted per-decision (WPDIS)  ``sum_t gamma^t sum_i W_it r_it / sum_i W_it``
 doubly robust (DR)             PDIS with ``Q_hat`` as a control variate (Jiang & Li 2016):
                                ``sum_t gamma^t (W_t (r_t - Q_hat(s_t, a_t)) + W_{t-1}
-                               V_hat(s_t))``; unbiased for any ``Q_hat``
+                               V_hat(s_t))``; unbiased for any ``Q_hat`` fitted
+                               on other episodes
 weighted DR (WDR)              the same with weights normalised per decision
                                (Thomas & Brunskill 2016)
 fitted Q evaluation (FQE)      ``Q_hat`` by regression of ``r_t + gamma V_hat(s_{t+1})``
@@ -228,7 +229,8 @@ def estimate_all(
     episodes: LoggedEpisodes, target: np.ndarray, gamma: float = 1.0
 ) -> dict[str, float]:
     """Each of :data:`ESTIMATORS`' estimates; DR and WDR use FQE's ``Q_hat`` from the
-    same log."""
+    same log, not cross-fitted, so DR's unbiasedness holds only approximately (the
+    linear ``Q_hat`` has few parameters per decision step against the log's episodes)."""
     probabilities = decision_probabilities(episodes, target)
     q_hat = fitted_q_evaluation(episodes, probabilities, gamma)
     return {
