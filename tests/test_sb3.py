@@ -18,6 +18,7 @@ from studentgym.envs.world import WorldSpec, load_world
 from studentgym.simulators.student import StudentSimulator
 
 SMALL = {"n_students": 1500}
+PLAN_POLICY = "studentgym.agents.plan_network.PlanAdvantagePolicy"
 
 
 def test_same_step_autoreset_matches_next_step_trajectories():
@@ -73,7 +74,20 @@ def test_adapter_gives_sb3_terminal_observations_and_dqn_trains(tmp_path, monkey
     assert actions.shape == (16,) and set(np.unique(actions)) <= set(range(6))
 
 
-def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
+@pytest.mark.parametrize(
+    "network",
+    [
+        {},
+        {
+            "policy": "MlpPolicy",
+            "policy_kwargs": {"net_arch": [64, 64]},
+            "normalize": True,
+            "all_actions": False,
+        },
+    ],
+    ids=["packaged", "mlp-normalized"],
+)
+def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path, network):
     params = load_hyperparams()
     # gradient steps between target updates: about 125, not the ~2,500 of SB3's Atari default
     updates = params["target_update_interval"] // params["n_envs"] * params["gradient_steps"]
@@ -97,6 +111,7 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
         return float(len(calls)), 0.0, 2.0 * len(calls)
 
     small = {**params, "n_envs": 4, "learning_starts": 100, "buffer_size": 2_000, "n_models": 2}
+    small.update(network)
     policy, curve = train_dqn(
         {"simulator": sim},
         judge,
@@ -116,9 +131,12 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
     # between processes when the worlds train at once
     assert all(m.env is m.replay_buffer is m.get_vec_normalize_env() is None for m in policy.models)
     assert len(pickle.dumps(policy)) < len(pickle.dumps(sim)) / 10
+    written = ("dqn.zip", "monitor.csv") + ("observations.npz",) * small["normalize"]
     for seed in (0, 1):
-        for name in ("dqn.zip", "monitor.csv", "observations.npz"):
+        for name in written:
             assert (tmp_path / f"seed_{seed}" / name).stat().st_size > 0, name
+        statistics = tmp_path / f"seed_{seed}" / "observations.npz"
+        assert statistics.exists() == small["normalize"]
     assert not list(tmp_path.rglob("*.pkl"))  # nothing a user would have to unpickle
     # the saved policy acts exactly as the trained one: models, statistics and margin
     loaded = GreedyDQN.load(tmp_path, env=TutoringVectorEnv(4, simulator=sim))
@@ -126,14 +144,18 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path):
     another = TutoringVectorEnv(4, n_students=1500, cohort_seed=1)
     with pytest.raises(ValueError, match=r"the DQN policy .* was trained in world"):
         GreedyDQN.load(tmp_path, env=another)
-    with pytest.raises(ValueError, match="observation statistics"):  # each member's too
-        ObservationScaler.load(tmp_path / "seed_0" / "observations.npz", env=another)
+    if small["normalize"]:
+        with pytest.raises(ValueError, match="observation statistics"):  # each member's too
+            ObservationScaler.load(tmp_path / "seed_0" / "observations.npz", env=another)
     obs = SB3VecEnv(64, **SMALL).reset()
     assert loaded.margin == policy.margin and len(loaded.models) == 2
     np.testing.assert_array_equal(loaded.q_values(obs), policy.q_values(obs))
     np.testing.assert_array_equal(loaded.act(obs, {}), policy.act(obs, {}))
     with pytest.raises(ValueError, match="n_models must be >= 1"):
         train_dqn({"simulator": sim}, judge, 800, {**small, "n_models": 0})
+    plan_normalized = {**small, "policy": PLAN_POLICY, "normalize": True}
+    with pytest.raises(ValueError, match="PlanAdvantagePolicy reads raw observations"):
+        train_dqn({"simulator": sim}, judge, 800, plan_normalized)
 
 
 def test_greedy_dqn_intervenes_only_with_a_lead_over_doing_nothing():

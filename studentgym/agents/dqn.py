@@ -12,6 +12,7 @@ every so many steps, the same way the tabular agent is evaluated. The YAML's
 
 from __future__ import annotations
 
+import importlib
 import json
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -29,6 +30,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import VecMonitor, VecNormalize
 
+from studentgym.agents.all_action_dqn import AllActionDQN
+from studentgym.agents.plan_network import PlanAdvantagePolicy
 from studentgym.agents.sb3 import SB3VecEnv
 from studentgym.agents.scaling import ObservationScaler
 from studentgym.atomic import atomic_path, atomic_write_text
@@ -43,6 +46,7 @@ NOT_DQN_ARGUMENTS = (
     "normalize",
     "action_margin",
     "n_models",
+    "all_actions",
 )
 
 
@@ -64,6 +68,20 @@ def torch_threads(n: int = TORCH_THREADS) -> Iterator[None]:
         yield
     finally:
         th.set_num_threads(before)
+
+
+def policy_class(name: str | type) -> str | type:
+    """The YAML's ``policy``: an SB3 policy name (``"MlpPolicy"``) as is, or the class a
+    dotted path names (``"studentgym.agents.plan_network.PlanAdvantagePolicy"``), as
+    rl-baselines3-zoo reads it; a class as is.
+
+    Raises:
+        ImportError, AttributeError: if the dotted path names no class.
+    """
+    if isinstance(name, type) or "." not in name:
+        return name
+    module, _, attribute = name.rpartition(".")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def load_hyperparams(env_id: str = ENV_ID, path: str | Path | None = None) -> dict[str, Any]:
@@ -305,7 +323,10 @@ def train_dqn(
     say ``normalize: true`` (the features range from shares in [0, 1] to counts up to 39).
     With ``n_models: k`` in the hyperparameters, k runs with seeds ``seed .. seed + k - 1``
     are trained one after the other and act as an ensemble (see :class:`GreedyDQN`;
-    :meth:`GreedyDQN.member` gives one run alone). Torch uses :data:`TORCH_THREADS`.
+    :meth:`GreedyDQN.member` gives one run alone). ``policy`` names an SB3 policy or a
+    class by its dotted path (:func:`policy_class`); ``all_actions: true`` trains
+    :class:`~studentgym.agents.all_action_dqn.AllActionDQN`, which learns all six actions'
+    values at each visited state. Torch uses :data:`TORCH_THREADS`.
 
     Args:
         env_kwargs: the training env (simulator, training students, ...).
@@ -321,7 +342,8 @@ def train_dqn(
         progress_bar: show SB3's progress bar.
 
     Raises:
-        ValueError: if ``n_models`` is below 1.
+        ValueError: if ``n_models`` is below 1, or :class:`PlanAdvantagePolicy` (which reads
+            raw observations) is asked to train behind ``normalize: true``.
 
     Returns:
         The greedy policy (models, normalizers, margin) and the learning curve of each
@@ -333,6 +355,13 @@ def train_dqn(
     n_models = int(params.get("n_models", 1))
     if n_models < 1:
         raise ValueError(f"n_models must be >= 1, got {n_models}")
+    network = params["policy"] = policy_class(params.get("policy", "MlpPolicy"))
+    plan = isinstance(network, type) and issubclass(network, PlanAdvantagePolicy)
+    if plan and params.get("normalize", False):
+        raise ValueError(
+            f"{network.__name__} reads raw observations (it decodes the course week and the "
+            "interventions given from them): set normalize: false"
+        )
     models, normalizers, curves = [], [], []
 
     def alone(model: DQN, normalizer: VecNormalize | None) -> GreedyDQN:
@@ -384,7 +413,8 @@ def _train_one(
     normalizer = None
     if params.get("normalize", False):
         vec = normalizer = VecNormalize(vec, norm_obs=True, norm_reward=False)
-    model = DQN(params.get("policy", "MlpPolicy"), vec, seed=seed, verbose=0, **dqn_kwargs)
+    algorithm = AllActionDQN if params.get("all_actions", False) else DQN
+    model = algorithm(params["policy"], vec, seed=seed, verbose=0, **dqn_kwargs)
     # a logger that writes nothing: SB3's default makes an empty SB3-<time> folder in the
     # temp directory at every learn()
     model.set_logger(Logger(None, []))

@@ -42,7 +42,8 @@ from studentgym.simulators.interventions import CATALOGUE
 COURSE_WEEKS = 39  # the week levels are weeks of a course of this length
 N_WEEK, N_GIVEN = COURSE_WEEKS + 1, 2 ** (len(CATALOGUE) - 1)
 N_STATES = N_WEEK * N_GIVEN
-_GIVEN = slice(
+# the observation's given_* columns (interventions 1-5)
+GIVEN_COLUMNS = slice(
     OBSERVATION_NAMES.index("given_study_skills"), OBSERVATION_NAMES.index("given_study_skills") + 5
 )
 _BITS = 1 << np.arange(len(CATALOGUE) - 1)
@@ -51,7 +52,7 @@ _BITS = 1 << np.arange(len(CATALOGUE) - 1)
 def tabular_state(obs: np.ndarray) -> np.ndarray | int:
     """The state index of an observation ``(20,)`` (an int) or a batch ``(..., 20)``."""
     obs = np.asarray(obs)
-    return state_of(obs[..., WEEK_FRACTION], obs[..., _GIVEN] > 0)
+    return state_of(obs[..., WEEK_FRACTION], obs[..., GIVEN_COLUMNS] > 0)
 
 
 def state_of(week_fraction, given) -> np.ndarray | int:

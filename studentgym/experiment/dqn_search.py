@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from studentgym.agents.dqn import train_dqn
+from studentgym.agents.dqn import load_hyperparams, train_dqn
 from studentgym.experiment.agents import dqn_hyperparams
 from studentgym.experiment.settings import VERDICT_JUDGE, Settings
 from studentgym.split import split_students
@@ -51,13 +51,14 @@ CHOICES: dict[str, tuple] = {
     "target_update_interval": (4_000, 16_000, 64_000),
     "gamma": (0.98, 0.995, 1.0),
     "net_width": (64, 128),
-    "action_margin": (0.0, 0.01, 0.02, 0.04),
+    "action_margin": (0.0, 0.005, 0.01, 0.02, 0.04),
 }
 SEARCHED = (*RANGES, *CHOICES)
 """Searched hyperparameters: ``RANGES`` by Ray Tune's sampler and bounds, ``CHOICES`` by
 their values. All but ``net_width`` are ``dqn.yml`` keys; ``net_width`` is the width of
-both hidden layers (``policy_kwargs.net_arch``). ``target_update_interval`` counts
-environment steps (SB3's unit), so 16,000 is 62.5 steps of 256 students."""
+both hidden layers (``policy_kwargs.net_arch``: the value head's in the plan network).
+``target_update_interval`` counts environment steps (SB3's unit), so 16,000 is 62.5 steps of
+256 students."""
 
 
 def overrides(config: dict[str, Any]) -> dict[str, Any]:
@@ -65,7 +66,8 @@ def overrides(config: dict[str, Any]) -> dict[str, Any]:
     numbers (a table's row holds numpy ones)."""
     params = {key: float(config[key]) for key in RANGES}
     params |= {key: type(values[0])(config[key]) for key, values in CHOICES.items()}
-    params["policy_kwargs"] = {"net_arch": [params.pop("net_width")] * 2}
+    network = load_hyperparams().get("policy_kwargs", {})  # the rest of the network stays
+    params["policy_kwargs"] = {**network, "net_arch": [params.pop("net_width")] * 2}
     return params
 
 
