@@ -51,7 +51,7 @@ CHOICES: dict[str, tuple] = {
     "target_update_interval": (4_000, 16_000, 64_000),
     "gamma": (0.98, 0.995, 1.0),
     "net_width": (64, 128),
-    "action_margin": (0.0, 0.005, 0.01, 0.02, 0.04),
+    "action_margin": (0.0, 0.01, 0.02, 0.04),
 }
 SEARCHED = (*RANGES, *CHOICES)
 """Searched hyperparameters: ``RANGES`` by Ray Tune's sampler and bounds, ``CHOICES`` by
