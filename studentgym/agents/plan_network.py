@@ -45,6 +45,9 @@ from torch import nn
 from studentgym.envs.observation import OBSERVATION_NAMES, WEEK_FRACTION
 from studentgym.envs.tabular import COURSE_WEEKS, GIVEN_COLUMNS, N_WEEK
 
+ADVANTAGE_FEATURES = ("p_success", "budget_used")
+"""What the advantage head sees besides the plan, by default (chosen in ``dqn.yml``'s table)."""
+
 
 class PlanAdvantageQNetwork(QNetwork):
     """SB3's ``QNetwork`` with the value/advantage split of the module docstring.
@@ -61,7 +64,7 @@ class PlanAdvantageQNetwork(QNetwork):
     def __init__(
         self,
         *args: Any,
-        advantage_features: Sequence[str] = ("p_success", "budget_used"),
+        advantage_features: Sequence[str] = ADVANTAGE_FEATURES,
         advantage_arch: Sequence[int] = (64, 64),
         **kwargs: Any,
     ) -> None:
@@ -117,7 +120,7 @@ class PlanAdvantagePolicy(DQNPolicy):
     def __init__(
         self,
         *args: Any,
-        advantage_features: Sequence[str] = ("p_success", "budget_used"),
+        advantage_features: Sequence[str] = ADVANTAGE_FEATURES,
         advantage_arch: Sequence[int] = (64, 64),
         **kwargs: Any,
     ) -> None:
