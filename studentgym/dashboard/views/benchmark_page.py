@@ -12,7 +12,7 @@ folder = Path(st.text_input("Output folder of `scripts/train_agent.py`", "output
 if not (folder / "summary.md").is_file():
     st.info(
         f"No benchmark results in `{folder}` yet. Make them with "
-        f"`python scripts/train_agent.py --out {folder}` (3 to 12 minutes on 2 cores), or "
+        f"`python scripts/train_agent.py --out {folder}` (3.5 to 12 minutes on 2 cores), or "
         f"`python scripts/train_agent.py --quick --out {folder}` for a first look (30 to 90 s)."
     )
     st.stop()
