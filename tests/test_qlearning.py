@@ -102,7 +102,12 @@ def test_qlearning_learns_from_a_vector_env_of_256_copies():
     P, R = river()
     v_star, _ = value_iteration(P, R, GAMMA)
     envs = gym.vector.SyncVectorEnv([RiverEnv for _ in range(256)])
-    agent = QLearningAgent(N_STATES, N_ACTIONS, gamma=GAMMA, seed=1).learn(envs, episodes=5_000)
+    counted = []
+    agent = QLearningAgent(N_STATES, N_ACTIONS, gamma=GAMMA, seed=1).learn(
+        envs, episodes=5_000, progress=counted.append
+    )
+    # a progress bar counts to the episodes asked, though slots ending together pass them
+    assert sum(counted) == 5_000 and min(counted) >= 0
     assert np.abs(agent.q_table_).max() <= 1.0 + 0.02  # returns lie in [-0.6, 1.02]
     v_learned = policy_value(P, R, agent.predict(np.arange(N_STATES)), GAMMA)
     assert v_learned[0] >= 0.97 * v_star[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from gymnasium.vector import AutoresetMode
 from stable_baselines3 import DQN
 from stable_baselines3.common.vec_env import VecNormalize
 
-from studentgym.agents.dqn import GreedyDQN, load_hyperparams, train_dqn
+from studentgym.agents.dqn import GreedyDQN, StepProgress, load_hyperparams, train_dqn
 from studentgym.agents.sb3 import SB3VecEnv
 from studentgym.agents.scaling import ObservationScaler
 from studentgym.envs.vector import TutoringVectorEnv
@@ -112,6 +113,7 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path, networ
 
     small = {**params, "n_envs": 4, "learning_starts": 100, "buffer_size": 2_000, "n_models": 2}
     small.update(network)
+    steps = []
     policy, curve = train_dqn(
         {"simulator": sim},
         judge,
@@ -119,7 +121,9 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path, networ
         hyperparams=small,
         eval_points=4,
         out=tmp_path,
+        progress=steps.append,
     )
+    assert sum(steps) == 2 * 800 and set(steps) == {4}  # each step's 4 slots, both models
     # each seed's curve judges that model alone, from its start
     assert curve["seed"].tolist() == [0] * 5 + [1] * 5
     assert curve["steps"].tolist() == [0, 200, 400, 600, 800] * 2
@@ -156,6 +160,16 @@ def test_packaged_dqn_hyperparams_and_training_writes_the_model(tmp_path, networ
     plan_normalized = {**small, "policy": PLAN_POLICY, "normalize": True}
     with pytest.raises(ValueError, match="PlanAdvantagePolicy reads raw observations"):
         train_dqn({"simulator": sim}, judge, 800, plan_normalized)
+
+
+def test_step_progress_reports_new_steps_up_to_the_total():
+    updates = []
+    callback = StepProgress(updates.append, total=10)
+    callback.model = SimpleNamespace(num_timesteps=0)
+    for done in (4, 8, 12):  # SB3's last step of 4 slots passes the 10 asked
+        callback.model.num_timesteps = done
+        callback.on_step()
+    assert updates == [4, 4, 2]
 
 
 def test_greedy_dqn_intervenes_only_with_a_lead_over_doing_nothing():

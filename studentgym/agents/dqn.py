@@ -307,6 +307,26 @@ class GreedyEvalCallback(BaseCallback):
         self._record()
 
 
+class StepProgress(BaseCallback):
+    """Reports environment steps (summed over the vector env's slots) to ``progress`` as
+    training goes, up to ``total`` (SB3's last step can pass it).
+
+    Args:
+        progress: callable ``(new_steps)``, e.g. a ``tqdm`` bar's ``update``.
+        total: the steps ``learn`` was asked for.
+    """
+
+    def __init__(self, progress: Callable[[int], object], total: int) -> None:
+        super().__init__()
+        self.progress, self.total, self._reported = progress, int(total), 0
+
+    def _on_step(self) -> bool:
+        done = min(self.num_timesteps, self.total)
+        self.progress(done - self._reported)
+        self._reported = done
+        return True
+
+
 def train_dqn(
     env_kwargs: dict[str, Any],
     evaluate: Callable,
@@ -316,6 +336,7 @@ def train_dqn(
     seed: int = 0,
     out: str | Path | None = None,
     progress_bar: bool = False,
+    progress: Callable[[int], object] | None = None,
 ) -> tuple[GreedyDQN, pd.DataFrame]:
     """Train DQN on ``SB3VecEnv(n_envs, **env_kwargs, **hyperparams["env_kwargs"])``.
 
@@ -339,7 +360,10 @@ def train_dqn(
             model, ``seed_<seed>/`` with ``dqn.zip`` and ``observations.npz``), and each
             model's ``monitor.csv``; nothing is written if None.
             ``GreedyDQN.load(out)`` restores the policy.
-        progress_bar: show SB3's progress bar.
+        progress_bar: show SB3's progress bar (one per model).
+        progress: optional callable ``(new_steps)``, called as the models train with the
+            environment steps done since its last call (``total_timesteps`` per model in
+            all), e.g. a ``tqdm`` bar's ``update``.
 
     Raises:
         ValueError: if ``n_models`` is below 1, or :class:`PlanAdvantagePolicy` (which reads
@@ -378,6 +402,7 @@ def train_dqn(
             seed + k,
             folder,
             progress_bar,
+            progress,
             alone,
         )
         models.append(model)
@@ -398,6 +423,7 @@ def _train_one(
     seed: int,
     folder: Path | None,
     progress_bar: bool,
+    progress: Callable[[int], object] | None,
     policy: Callable[[DQN, VecNormalize | None], GreedyDQN],
 ) -> tuple[DQN, VecNormalize | None, GreedyEvalCallback, str]:
     """One DQN run of :func:`train_dqn`: the model, its normalizer, its evaluations and
@@ -421,8 +447,9 @@ def _train_one(
     callback = GreedyEvalCallback(
         evaluate, steps // max(eval_points, 1), lambda m: policy(m, normalizer)
     )
+    callbacks = [callback] if progress is None else [callback, StepProgress(progress, steps)]
     with torch_threads():
-        model.learn(steps, callback=callback, progress_bar=progress_bar)
+        model.learn(steps, callback=callbacks, progress_bar=progress_bar)
     if normalizer is not None:
         normalizer.training = False
     vec.close()

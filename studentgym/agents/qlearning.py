@@ -227,9 +227,11 @@ class QLearningAgent:
                 )
             running += np.where(live, rewards, 0.0)
             ended = live & (terminated | truncated)
+            counted = min(len(returns), episodes)
             returns.extend(running[ended].tolist())
             if progress and ended.any():
-                progress(int(ended.sum()))
+                # slots that end together can pass ``episodes``; the bar counts to it
+                progress(min(len(returns), episodes) - counted)
             running[ended] = 0.0
             restarting = ended
             states = next_states

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -125,7 +126,26 @@ def train_worlds(
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         trained = list(pool.map(train_agents, *zip(*jobs, strict=True), range(len(worlds))))
+    if sys.stderr.isatty():
+        # a bar cleared last by a worker leaves the terminal's cursor at the end of a line
+        sys.stderr.write("\r")
     return dict(zip(worlds, trained, strict=True))
+
+
+def progress_bar(label: str, total: int, unit: str, position: int) -> tqdm:
+    """A training's progress bar on line ``position`` (worlds training at once in other
+    processes use one line each), shown only on a terminal. It is cleared when done: the
+    stage prints each agent's result after, and bars of two processes left on screen
+    overwrite each other's lines."""
+    return tqdm(
+        total=total,
+        desc=label,
+        unit=unit,
+        unit_scale=True,
+        disable=None,
+        position=position,
+        leave=False,
+    )
 
 
 def train_agents(
@@ -155,13 +175,7 @@ def train_agents(
         runs, curves = [], []
         for seed in seeds:
             label = f"{name}, {world}, seed {seed}"
-            with tqdm(
-                total=settings.episodes,
-                desc=label,
-                unit="ep",
-                disable=None,
-                position=bar_position,
-            ) as bar:
+            with progress_bar(label, settings.episodes, " episodes", bar_position) as bar:
                 run = train_qlearning(
                     simulator,
                     students,
@@ -183,15 +197,21 @@ def train_agents(
             pd.concat(curves, ignore_index=True),
             runs,
         )
-    ensemble, curve = train_dqn(
-        {"simulator": simulator, "students": students},
-        curve_judge,
-        total_timesteps=settings.dqn_steps,
-        hyperparams=dqn_hyperparams(settings),
-        eval_points=settings.curve_points,
-        seed=settings.seed,
-        out=out,
+    label = f"dqn, {world}, " + (
+        f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}-{seeds[-1]}"
     )
+    total = settings.dqn_steps * len(seeds)
+    with progress_bar(label, total, " steps", bar_position) as bar:
+        ensemble, curve = train_dqn(
+            {"simulator": simulator, "students": students},
+            curve_judge,
+            total_timesteps=settings.dqn_steps,
+            hyperparams=dqn_hyperparams(settings),
+            eval_points=settings.curve_points,
+            seed=settings.seed,
+            out=out,
+            progress=bar.update,
+        )
     members = [ensemble.member(k) for k in range(len(seeds))]
     agents["dqn"] = LearnedAgent("dqn", world, seeds, members, students, curve)
     agents["dqn_ensemble"] = LearnedAgent(
