@@ -31,7 +31,8 @@ def world_cache(tmp_path_factory) -> Path:
 TINY = Settings.quick(
     students=1200,
     episodes=400,
-    dqn_steps=300,
+    dqn_steps=None,  # as the main job: DQN's steps from its hyperparameters
+    dqn={"n_timesteps": 300},
     eval_students=120,
     validation_students=80,
     recommender_students=150,

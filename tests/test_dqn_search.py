@@ -21,7 +21,7 @@ from studentgym.experiment.dqn_search import (
     trial,
 )
 
-SEARCH = TINY.replace(dqn={"n_envs": 4}, training_seeds=2)
+SEARCH = TINY.replace(dqn={**TINY.dqn, "n_envs": 4}, training_seeds=2)
 
 
 def test_the_incumbent_is_the_packaged_dqn_and_must_lie_in_the_space():

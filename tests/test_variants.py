@@ -9,7 +9,7 @@ from studentgym.agents.dqn import load_hyperparams
 from studentgym.agents.policies import FixedSchedule
 from studentgym.envs.world import WorldSpec, load_world
 from studentgym.experiment import Settings
-from studentgym.experiment.agents import dqn_hyperparams
+from studentgym.experiment.agents import dqn_hyperparams, dqn_steps
 from studentgym.simulators.config import IMD_DECILE
 from studentgym.simulators.student import ResponseParams, StudentSimulator
 from studentgym.simulators.variants import STUDENT_MODELS, student_model
@@ -73,3 +73,7 @@ def test_unknown_variants_and_hyperparameters_are_refused_by_name():
         dqn_hyperparams(Settings(dqn={"n_models": 5}))
     assert dqn_hyperparams(Settings(dqn={"learning_rate": 1e-3}))["learning_rate"] == 1e-3
     assert dqn_hyperparams(Settings())["learning_rate"] == load_hyperparams()["learning_rate"]
+    # DQN's steps a model: the settings', else the hyperparameters' (the main job's default)
+    assert dqn_steps(Settings()) == load_hyperparams()["n_timesteps"]
+    assert dqn_steps(Settings(dqn={"n_timesteps": 700})) == 700
+    assert dqn_steps(Settings(dqn_steps=300, dqn={"n_timesteps": 700})) == 300

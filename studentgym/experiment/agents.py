@@ -77,6 +77,12 @@ def dqn_hyperparams(settings: Settings) -> dict:
     return {**params, **settings.dqn, "n_models": settings.training_seeds}
 
 
+def dqn_steps(settings: Settings) -> int:
+    """Environment steps per DQN model in a run: ``settings.dqn_steps``, or the
+    hyperparameters' ``n_timesteps`` (``dqn.yml``'s, or an override's) when it is None."""
+    return int(settings.dqn_steps or dqn_hyperparams(settings)["n_timesteps"])
+
+
 def available_cpus() -> int:
     """The CPUs this process may run on (its affinity where the system says it)."""
     if hasattr(os, "sched_getaffinity"):
@@ -200,12 +206,12 @@ def train_agents(
     label = f"dqn, {world}, " + (
         f"seed {seeds[0]}" if len(seeds) == 1 else f"seeds {seeds[0]}-{seeds[-1]}"
     )
-    total = settings.dqn_steps * len(seeds)
-    with progress_bar(label, total, " steps", bar_position) as bar:
+    steps = dqn_steps(settings)
+    with progress_bar(label, steps * len(seeds), " steps", bar_position) as bar:
         ensemble, curve = train_dqn(
             {"simulator": simulator, "students": students},
             curve_judge,
-            total_timesteps=settings.dqn_steps,
+            total_timesteps=steps,
             hyperparams=dqn_hyperparams(settings),
             eval_points=settings.curve_points,
             seed=settings.seed,

@@ -11,7 +11,7 @@ from studentgym.agents.benchmark import early_value, episodes_to_fraction
 from studentgym.agents.statistics import Resamples, paired_difference
 from studentgym.agents.tuning import chosen_trial
 from studentgym.atomic import atomic_write_text
-from studentgym.experiment.agents import LEARNED, SEEDED, dqn_hyperparams
+from studentgym.experiment.agents import LEARNED, SEEDED, dqn_steps
 from studentgym.experiment.robustness import robustness_summary
 from studentgym.experiment.settings import (
     BASELINE,
@@ -87,7 +87,7 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
         f"Settings: seed={s.seed}, students={results.cohort.config.n_students}"
         f"{', data=' + s.data if s.data else ''}, student_model={s.student_model}, "
         f"training_seeds={s.training_seeds}, "
-        f"episodes={s.episodes}, dqn_steps={s.dqn_steps or dqn_hyperparams(s)['n_timesteps']}, "
+        f"episodes={s.episodes}, dqn_steps={dqn_steps(s)}, "
         f"{f'dqn={dict(s.dqn)}, ' if s.dqn else ''}"
         f"eval_students={len(results.judges[VERDICT_JUDGE].slots)}, n_boot={s.n_boot}. "
         f"Tuned baselines: {tuned}.",
