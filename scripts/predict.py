@@ -7,8 +7,10 @@ The input needs Student_ID, Quiz1-3, Time_Spent, Assignments and Attendance
 (Final_Result optional: if present, the predictions are compared with it). The
 model is trained on ``--train`` (a labelled file of the same kind) or, by default,
 on a synthetic OULAD-like cohort seen through the same columns. Writes the
-results and ``<out stem>_summary.csv`` (students, at risk, by segment); nothing is
-written if the input is refused.
+results and ``<out stem>_summary.csv`` (students, at risk, by segment) for a
+spreadsheet (formulas neutralised, see ``studentgym.io.csvfile``); nothing is
+written if the input is refused (a row with the wrong number of fields, an
+unknown encoding, missing or mistyped columns: one line naming the file and line).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, roc_auc_score
 
-from studentgym.atomic import atomic_write_csv
+from studentgym.io.csvfile import write_spreadsheet_csv
 from studentgym.io.teacher import (
     class_summary,
     fit_teacher_model,
@@ -52,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = class_summary(results)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_csv(results, out)
-    summary_path = atomic_write_csv(summary, out.with_name(f"{out.stem}_summary.csv"))
+    write_spreadsheet_csv(results, out)
+    summary_path = write_spreadsheet_csv(summary, out.with_name(f"{out.stem}_summary.csv"))
 
     print(f"scored {len(results)} students from {args.input} (model trained on {source})")
     for repair in repairs:

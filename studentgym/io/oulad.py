@@ -33,6 +33,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from studentgym.atomic import atomic_write_csv
+from studentgym.io.csvfile import read_csv
 from studentgym.io.tables import duplicated_error, read_table, require_files
 from studentgym.predictors.schema import Column, SchemaError, check_schema, describe_rows
 from studentgym.simulators.cohort import STUDENT_COLUMNS, Cohort
@@ -241,6 +242,15 @@ def _submissions(table, assessments, ids, folder: Path) -> pd.DataFrame:
     )
 
 
+def _positions(values: pd.Series, index: pd.Index) -> np.ndarray:
+    """The position of each value in ``index`` (-1 if absent); a categorical column is
+    looked up once per category, not once per row."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        return np.where(codes < 0, -1, index.get_indexer(values.cat.categories)[codes])
+    return index.get_indexer(values)
+
+
 def _weekly_vle(path: Path, ids: pd.DataFrame, n_weeks: int, progress: bool) -> pd.DataFrame:
     """Daily clicks from ``studentVle.csv`` in chunks -> weekly clicks and active days.
 
@@ -248,50 +258,44 @@ def _weekly_vle(path: Path, ids: pd.DataFrame, n_weeks: int, progress: bool) -> 
     per-chunk and final aggregations group on a single integer column.
     """
     schema = SCHEMAS["studentVle.csv"]
-    if path.stat().st_size == 0:
-        raise ValueError(f"{path}: the file is empty")
     modules = pd.Index(ids["code_module"].unique())
     presentations = pd.Index(ids["code_presentation"].unique())
 
     def registration_keys(module, presentation, student) -> np.ndarray:
-        code = modules.get_indexer(module) * len(presentations) + presentations.get_indexer(
-            presentation
+        code = _positions(module, modules) * len(presentations) + _positions(
+            presentation, presentations
         )
         return code.astype(np.int64) * 2**32 + np.asarray(student, dtype=np.int64)
 
     lookup = pd.Index(
         registration_keys(ids["code_module"], ids["code_presentation"], ids["oulad_id_student"])
     )
-    reader = pd.read_csv(
+    reader = read_csv(
         path,
         usecols=lambda c: c in schema,
         dtype={"code_module": "category", "code_presentation": "category"},
         chunksize=VLE_CHUNK_ROWS,
     )
-    daily, line = [], 2
+    daily, rows = [], 0
     with tqdm(desc="studentVle.csv", unit=" rows", disable=None if progress else True) as bar:
-        try:
-            for chunk in reader:
-                chunk.index = pd.RangeIndex(line, line + len(chunk), name="line")
-                line += len(chunk)
-                check_schema(chunk, schema, what=str(path))
-                chunk = chunk[(chunk["date"] >= 0) & (chunk["date"] < DAYS)]
-                registration = lookup.get_indexer(
-                    registration_keys(
-                        chunk["code_module"].astype(str),
-                        chunk["code_presentation"].astype(str),
-                        chunk["id_student"],
-                    )
+        for chunk in reader:
+            rows += len(chunk)
+            check_schema(chunk, schema, what=str(path))
+            chunk = chunk[(chunk["date"] >= 0) & (chunk["date"] < DAYS)]
+            registration = lookup.get_indexer(
+                registration_keys(
+                    chunk["code_module"],
+                    chunk["code_presentation"],
+                    chunk["id_student"],
                 )
-                if (registration < 0).any():
-                    lines = describe_rows(registration < 0, chunk.index)
-                    raise SchemaError([f"students not in studentInfo.csv on lines {lines}"], path)
-                key = registration * DAYS + chunk["date"].to_numpy(np.int64)
-                daily.append(pd.Series(chunk["sum_click"].to_numpy(np.int64)).groupby(key).sum())
-                bar.update(len(chunk))
-        except pd.errors.EmptyDataError:
-            raise ValueError(f"{path}: the file is empty") from None
-    if line == 2:
+            )
+            if (registration < 0).any():
+                lines = describe_rows(registration < 0, chunk.index)
+                raise SchemaError([f"students not in studentInfo.csv on lines {lines}"], path)
+            key = registration * DAYS + chunk["date"].to_numpy(np.int64)
+            daily.append(pd.Series(chunk["sum_click"].to_numpy(np.int64)).groupby(key).sum())
+            bar.update(len(chunk))
+    if rows == 0:
         raise ValueError(f"{path}: the file has a header but no rows")
     days = pd.concat(daily).groupby(level=0).sum()
     registration, date = np.divmod(days.index.to_numpy(), DAYS)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from studentgym.io.csvfile import read_csv
 from studentgym.predictors.schema import Column, SchemaError, check_schema, describe_rows
 
 
@@ -33,8 +34,9 @@ def read_table(
 ) -> pd.DataFrame:
     """Read ``path`` and check it against ``schema``; numeric columns come back numeric.
 
-    The frame's index is the file line number of each row (the header is line 1),
-    so error messages point at lines a user can open.
+    The file is read by :func:`studentgym.io.csvfile.read_csv` (encodings, separators,
+    rows checked against the header); the frame's index is the file line of each row
+    (the header is line 1), so error messages point at lines a user can open.
 
     Args:
         path: the CSV file.
@@ -45,24 +47,17 @@ def read_table(
     Raises:
         FileNotFoundError: if the file does not exist.
         ValueError: if it is empty or has no data rows.
-        SchemaError: naming missing columns and non-numeric or out-of-range values.
+        SchemaError: naming a row with the wrong number of fields, missing columns and
+            non-numeric or out-of-range values.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: file not found")
-    try:
-        frame = pd.read_csv(
-            path,
-            usecols=(lambda c: c in schema) if usecols else None,
-            dtype={name: str for name, col in schema.items() if col.kind == "categorical"},
-            keep_default_na=True,
-            na_values=["?"],  # OULAD writes missing scores as "?"
-        )
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty") from None
+    frame = read_csv(
+        path,
+        text=[name for name, column in schema.items() if column.kind == "categorical"],
+        missing=["?"],  # OULAD writes missing scores as "?"
+        usecols=(lambda c: c in schema) if usecols else None,
+    )
     if frame.empty:
         raise ValueError(f"{path}: the file has a header but no rows")
-    frame.index = pd.RangeIndex(2, len(frame) + 2, name="line")
     check_schema(frame, schema, what=str(path))
     empty = [name for name in required if frame[name].isna().any()]
     if empty:

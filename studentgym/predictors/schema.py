@@ -34,7 +34,10 @@ class SchemaError(ValueError):
 
     def __init__(self, problems: list[str], what: str = "table") -> None:
         self.problems = problems
-        super().__init__(f"{what} failed validation:\n  - " + "\n  - ".join(problems))
+        if len(problems) == 1:  # one line, as a command-line error should be
+            super().__init__(f"{what} failed validation: {problems[0]}")
+        else:
+            super().__init__(f"{what} failed validation:\n  - " + "\n  - ".join(problems))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from studentgym.dashboard.data import (
     read_oulad_export,
     teacher_model,
 )
+from studentgym.io.csvfile import spreadsheet_csv
 from studentgym.io.oulad import FILES as OULAD_FILES
 from studentgym.io.teacher import class_summary, success_labels
 
@@ -73,7 +74,7 @@ st.subheader(f"Preview of {name}")
 st.dataframe(preview.head(10), hide_index=True)
 st.info("\n".join([imputed, *(f"- {repair}" for repair in repairs)]))
 
-results_csv = results.to_csv(index=False).encode()
+results_csv = spreadsheet_csv(results)  # the bytes predict.py writes
 st.session_state["results_csv"] = results_csv  # what the download gives (tests read it)
 
 n_pass = int((~results["at_risk"]).sum())
