@@ -188,8 +188,8 @@ class RuleBasedPolicy:
             return np.zeros(len(batch), dtype=np.int64)
         X = self._env.simulator.observe(self._env.state)[0][deciding]
         segments = self.segmenter.predict_names(pd.DataFrame(X, columns=list(NUMERIC_FEATURES)))
-        table = self.rules.recommend(batch[deciding, P_SUCCESS], segments.to_numpy())
-        return capped(batch, info, deciding, table["intervention_id"].to_numpy(), self.max_repeats)
+        chosen = self.rules.intervention_ids(batch[deciding, P_SUCCESS], segments.to_numpy())
+        return capped(batch, info, deciding, chosen, self.max_repeats)
 
 
 class FixedSchedule:

@@ -61,24 +61,41 @@ class RuleBasedRecommender:
     def fit(self, *args, **kwargs) -> RuleBasedRecommender:
         return self
 
+    def _rules(self, p_success, segments) -> tuple[np.ndarray, np.ndarray]:
+        """Each student's row of the RULES table and base segment name.
+
+        Raises:
+            ValueError: naming segments the matrix does not know.
+        """
+        # a class has a handful of segment names: read each once, not once per student
+        which, names = pd.factorize(np.asarray(segments, dtype=object), use_na_sentinel=False)
+        names = pd.Series(np.asarray(names, dtype=object).astype(str))
+        bases = names.str.replace(r" \(moderate.*\)$", "", regex=True)
+        unknown = sorted(set(bases) - {segment for _, segment in RULES})
+        if unknown:
+            raise ValueError(f"unknown segments {unknown}")
+        which = which.ravel()
+        segment = pd.Categorical(bases, categories=SEGMENTS).codes[which]
+        fail = np.asarray(p_success) < self.threshold
+        return np.where(fail, 0, len(SEGMENTS)) + segment, bases.to_numpy()[which]
+
+    def intervention_ids(self, p_success, segments) -> np.ndarray:
+        """The catalogue id of each student's intervention (what :meth:`recommend` gives,
+        without the table: for policies that ask every week)."""
+        return RULE_IDS[self._rules(p_success, segments)[0]]
+
     def recommend(self, p_success, segments) -> pd.DataFrame:
         """Intervention and reason per student.
 
         Raises:
             ValueError: naming segments the matrix does not know.
         """
-        base = pd.Series(segments).astype(str).str.replace(r" \(moderate.*\)$", "", regex=True)
-        unknown = sorted(set(base) - {segment for _, segment in RULES})
-        if unknown:
-            raise ValueError(f"unknown segments {unknown}")
-        fail = np.asarray(p_success) < self.threshold
-        segment = pd.Categorical(base, categories=SEGMENTS).codes
-        rule = np.where(fail, 0, len(SEGMENTS)) + segment  # row of the RULES table
+        rule, base = self._rules(p_success, segments)
         ids = RULE_IDS[rule]
         return pd.DataFrame(
             {
-                "predicted": np.where(fail, "fail", "pass"),
-                "segment": base.to_numpy(),
+                "predicted": np.where(rule < len(SEGMENTS), "fail", "pass"),
+                "segment": base,
                 "intervention_id": ids,
                 "intervention": INTERVENTION_NAMES[ids],
                 "reason": RULE_REASONS[rule],
