@@ -119,7 +119,7 @@ def test_a_batch_gives_the_same_table_as_its_transitions_one_by_one():
     s, a = rng.integers(0, 3, 500), rng.integers(0, 2, 500)
     r, s_next, terminal = rng.random(500), rng.integers(0, 3, 500), rng.random(500) < 0.3
     batched = QLearningAgent(3, 2, gamma=0.9, seed=0)
-    batched._update(s, a, r, s_next, terminal)
+    batched.update(s, a, r, s_next, terminal)
     one_by_one = QLearningAgent(3, 2, gamma=0.9, seed=0)
     q, visits = one_by_one.q_table_, one_by_one.visits_
     for i in range(500):  # the textbook update, in plain Python

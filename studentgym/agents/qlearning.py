@@ -113,8 +113,10 @@ class QLearningAgent:
         explore = self._rng.random(len(states)) < epsilon
         return np.where(explore, random_actions, np.argmax(self.q_table_[states], axis=1))
 
-    def _update(self, s, a, r, s_next, terminal) -> None:
-        """Apply the transitions ``(s, a, r, s_next, terminal)`` (arrays) in order."""
+    def update(self, s, a, r, s_next, terminal) -> None:
+        """Apply the transitions ``(s, a, r, s_next, terminal)`` (arrays) in order: what
+        :meth:`learn` does with each step's, for trainers that collect their own (e.g.
+        :func:`studentgym.agents.lagrangian.train_targeting` in a class)."""
         _sequential_update(
             self.q_table_,
             self.visits_,
@@ -180,7 +182,7 @@ class QLearningAgent:
             while not done:
                 action = int(self._explore(np.array([state]), eps)[0])
                 next_state, reward, terminated, truncated, _ = env.step(action)
-                self._update(
+                self.update(
                     np.array([state]),
                     np.array([action]),
                     np.array([reward]),
@@ -212,7 +214,7 @@ class QLearningAgent:
             live = ~restarting  # a restarting slot's step is the autoreset, not a transition
             if all_actions:
                 tried, tried_rewards, tried_terminated, _ = env.lookahead()
-                self._update(
+                self.update(
                     np.repeat(states[live], self.n_actions),
                     np.tile(np.arange(self.n_actions), int(live.sum())),
                     tried_rewards[live].ravel(),
@@ -222,7 +224,7 @@ class QLearningAgent:
             actions = self._explore(states, self.epsilon(len(returns), episodes))
             next_states, rewards, terminated, truncated, _ = env.step(actions)
             if not all_actions:
-                self._update(
+                self.update(
                     states[live], actions[live], rewards[live], next_states[live], terminated[live]
                 )
             running += np.where(live, rewards, 0.0)

@@ -1,7 +1,8 @@
-"""Gymnasium tutoring environments: TutoringEnv, TutoringVectorEnv and the tabular view.
+"""Gymnasium tutoring environments: TutoringEnv, TutoringVectorEnv, the tabular view, ClassEnv.
 
-Registered on ``import studentgym`` as ``studentgym/Tutoring-v0`` and
-``studentgym/TutoringTabular-v0``. The classes are imported lazily, so importing
+Registered on ``import studentgym`` as ``studentgym/Tutoring-v0``,
+``studentgym/TutoringTabular-v0`` and ``studentgym/Class-v0`` (a class sharing a weekly
+tutor capacity). The classes are imported lazily, so importing
 the package (and so registering) stays cheap.
 """
 
@@ -12,6 +13,8 @@ import importlib
 _LAZY = {
     "TutoringEnv": "studentgym.envs.tutoring",
     "TutoringVectorEnv": "studentgym.envs.vector",
+    "ClassEnv": "studentgym.envs.classroom",
+    "allocate": "studentgym.envs.allocation",
     "TabularObservation": "studentgym.envs.tabular",
     "TabularVectorObservation": "studentgym.envs.tabular",
     "tabular_state": "studentgym.envs.tabular",

@@ -19,6 +19,8 @@ ENVIRONMENTS = {
         "studentgym.envs.tabular:make_tabular_env",
         "studentgym.envs.tabular:make_tabular_vector_env",
     ),
+    # a class is already many students stepped at once: no vector entry point
+    "studentgym/Class-v0": ("studentgym.envs.classroom:ClassEnv", None),
 }
 
 

@@ -115,30 +115,38 @@ class TabularVectorObservation(VectorWrapper):
     Works under both autoreset modes: with ``SAME_STEP`` the final observations in
     ``info["final_obs"]`` are state indices too (Gymnasium's
     ``VectorObservationWrapper`` refuses that mode, so this is a plain ``VectorWrapper``).
+
+    Args:
+        env: a ``TutoringVectorEnv``.
+        view: the finite view, observations -> state indices (default this module's
+            :func:`tabular_state`; the targeting view is
+            ``studentgym.envs.targeting_view.targeting_state``).
+        n_states: the number of states of ``view``.
     """
 
-    def __init__(self, env) -> None:
+    def __init__(self, env, view=tabular_state, n_states: int = N_STATES) -> None:
         super().__init__(env)
-        self.single_observation_space = spaces.Discrete(N_STATES)
+        self.view = view
+        self.single_observation_space = spaces.Discrete(n_states)
         self.observation_space = batch_space(self.single_observation_space, env.num_envs)
 
     def reset(self, *, seed=None, options=None):
         observations, info = self.env.reset(seed=seed, options=options)
-        return tabular_state(observations), info
+        return self.view(observations), info
 
     def step(self, actions):
         observations, reward, terminated, truncated, info = self.env.step(actions)
         if "final_obs" in info:
             final = info["final_obs"].copy()
             for i in np.flatnonzero(info["_final_obs"]):
-                final[i] = tabular_state(final[i])
+                final[i] = self.view(final[i])
             info = {**info, "final_obs": final}
-        return tabular_state(observations), reward, terminated, truncated, info
+        return self.view(observations), reward, terminated, truncated, info
 
     def lookahead(self):
         """The wrapped env's ``lookahead()`` with states for observations: ``(num_envs, 6)``."""
         observations, reward, terminated, truncated = self.env.lookahead()
-        return tabular_state(observations), reward, terminated, truncated
+        return self.view(observations), reward, terminated, truncated
 
 
 def make_tabular_env(**kwargs) -> TabularObservation:
