@@ -8,6 +8,7 @@ An argparse front over :func:`studentgym.experiment.run`; the stages are listed 
     python scripts/train_agent.py --quick    # about a minute
     python scripts/train_agent.py --data path/to/oulad/   # real OULAD instead
     python scripts/train_agent.py --robustness   # and every policy on 8 student models
+    python scripts/train_agent.py --capacities 0.1   # the capacity stage at one capacity
 """
 
 from __future__ import annotations
@@ -67,6 +68,18 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str, int | None
         "scripts/train_predictors.py runs it alone)",
     )
     parser.add_argument(
+        "--capacities",
+        type=float,
+        nargs="+",
+        help="weekly tutor hours per student of the capacity stage, 'inf' for no limit "
+        "(default 0.02 0.05 0.1 0.25 inf)",
+    )
+    parser.add_argument(
+        "--no-capacity",
+        action="store_true",
+        help="skip the capacity stage (classes sharing weekly tutor hours)",
+    )
+    parser.add_argument(
         "--offline-check",
         action="store_true",
         help="add the offline stage: off-policy estimators against the policies' true values "
@@ -75,8 +88,9 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str, int | None
     parser.add_argument(
         "--workers",
         type=int,
-        help="processes training the agents' worlds at once (default: one per world, as the "
-        "CPUs allow; 1: in turn, in this process); the results do not depend on it",
+        help="processes training the agents' worlds, and judging the capacities, at once "
+        "(default: as the CPUs allow; 1: in turn, in this process); the results do not "
+        "depend on it",
     )
     args = parser.parse_args(argv)
     changes = {
@@ -91,6 +105,8 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str, int | None
         "train_on": tuple(args.train_on) if args.train_on else None,
         "offline_check": args.offline_check or None,
         "predictor_study": False if args.no_predictors else None,
+        "capacity_study": False if args.no_capacity else None,
+        "capacities": tuple(args.capacities) if args.capacities else None,
         "student_model": args.student_model,
         "robustness": None if args.robustness is None else tuple(args.robustness or STUDENT_MODELS),
     }

@@ -42,6 +42,9 @@ TINY = Settings.quick(
     offline_sizes=(50, 100),
     offline_logs=1,
     robustness=("default", "classifier_judge", "deprived_population"),
+    capacities=(0.02, 0.1),
+    class_size=40,
+    targeting_students=256,
 )
 """A quick benchmark, smaller still: every stage and output of the main job in seconds."""
 

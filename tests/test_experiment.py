@@ -115,3 +115,31 @@ def test_robustness_matrix_agrees_with_the_benchmark_and_judges_each_variant(res
     assert (folder / "robustness_matrix.png").stat().st_size > 0
     summary = (folder / "summary.md").read_text()
     assert "## Robustness" in summary and "holds on every variant:" in summary
+
+
+def test_the_capacity_stage_judges_every_targeting_policy_at_every_capacity(results, tiny_run):
+    from studentgym.experiment.capacity import LEARNED_TARGETING, ORACLE, TARGETING_COMPARED
+
+    folder = tiny_run[1]
+    table = pd.read_csv(folder / "capacity_benchmark.csv")
+    policies = {*TARGETING_COMPARED, "middle_risk", "recommender", ORACLE, LEARNED_TARGETING}
+    for capacity in TINY.capacities:
+        rows = table[table["capacity"] == capacity].set_index("policy")
+        assert set(rows.index) == policies
+        assert rows.loc[LEARNED_TARGETING, "seeds"] == TINY.training_seeds
+        assert (rows["hours_per_student_week"] <= capacity + 1e-9).all()  # never over capacity
+        for base in TARGETING_COMPARED:
+            assert rows.loc[base, f"verdict_vs_{base}"] == "baseline"
+            assert rows[f"return_minus_{base}_p_holm"].drop(base).between(0, 1).all()
+        assert rows.loc[ORACLE, "share_of_oracle_gain"] == pytest.approx(1.0)
+    # the learned tables trained in the training world on training students only
+    for runs in results.capacity.runs.values():
+        assert len(runs) == TINY.training_seeds
+    fairness = pd.read_csv(folder / "capacity_fairness.csv")
+    assert set(fairness["grouping"]) == {"risk_decile", "imd_band"}
+    deciles = fairness[(fairness["grouping"] == "risk_decile") & (fairness["policy"] == ORACLE)]
+    assert deciles.groupby("capacity")["students"].sum().eq(TINY.eval_students).all()
+    summary = (folder / "summary.md").read_text()
+    assert "## Who won at each capacity (judged by the ground truth)" in summary
+    assert f"{LEARNED_TARGETING} " in summary and "risk decile 1" in summary
+    assert (folder / "capacity_benchmark.png").stat().st_size > 0

@@ -42,6 +42,10 @@ AGENT_FILES = (
     "robust_evaluation.csv",
     "sample_efficiency.csv",
     "action_frequency.csv",
+    # the capacities are judged in two processes in the first run, in turn in the second
+    "capacity_benchmark.csv",
+    "capacity_fairness.csv",
+    "capacity_curves.csv",
 )
 SMALL_RUN = ("--quick", "--students", "1200", "--episodes", "600", "--dqn-steps", "400")
 SMALL_RUN += ("--eval-students", "150", "--validation-students", "100")
@@ -72,6 +76,7 @@ def test_train_agent_runs_the_pipeline_and_is_reproducible(tmp_path, run_script)
         "q_table.png",
         "recommendation_frequency.png",
         "feature_importance.png",
+        "capacity_benchmark.png",
         *(
             f"dqn/{world}/seed_{k}/dqn.zip"
             for world in ("classifier", "ground_truth")
@@ -211,6 +216,7 @@ def test_train_agent_on_oulad_files(tmp_path, run_script):
     args = ("--quick", "--episodes", "500", "--dqn-steps", "400", "--eval-students", "150")
     # the predictor study on OULAD files is test_train_predictors_on_oulad_files'
     args += ("--validation-students", "100", "--train-on", "classifier", "--no-predictors")
+    args += ("--no-capacity",)  # the capacity stage reads the real students as any other
     result = run_script("train_agent.py", "--data", str(oulad), *args, "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert len(pd.read_csv(out / "policy_benchmark.csv")) == 11

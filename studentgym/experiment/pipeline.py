@@ -20,9 +20,13 @@ Stages, in order (each logs a line and, when it ends, its time):
    ``training_seeds`` seeds in each world of ``train_on``;
 7. **benchmark**: every policy on the same evaluation students with the same random
    numbers, judged by both judges; the verdicts are the ground truth's;
-8. **robustness** (``settings.robustness``): every policy of the default training world
+8. **capacity** (``settings.capacity_study``): classes of evaluation students sharing a
+   weekly number of tutor hours; every targeting policy and the learned index policy
+   (trained in classes at each capacity) judged by the ground truth
+   (:mod:`studentgym.experiment.capacity`);
+9. **robustness** (``settings.robustness``): every policy of the default training world
    judged on each named student-model variant (:mod:`studentgym.experiment.robustness`);
-9. **offline** (``settings.offline_check``): logs of training students under the
+10. **offline** (``settings.offline_check``): logs of training students under the
    exploring rule matrix, and every off-policy estimator's estimate of each deployable
    policy's value against its true value (:mod:`studentgym.ope.truth`).
 
@@ -70,6 +74,7 @@ from studentgym.experiment.agents import (
     check_workers,
     train_worlds,
 )
+from studentgym.experiment.capacity import CapacityInputs, CapacityReport, run_capacity
 from studentgym.experiment.report import write_report
 from studentgym.experiment.robustness import GAIN as ROBUST_GAIN
 from studentgym.experiment.robustness import robustness_matrix, rollouts, variant_judge
@@ -122,6 +127,7 @@ class Results:
         stage_seconds: wall-clock seconds of each stage.
         offline: the off-policy estimators' check (``settings.offline_check``), or None.
         robustness: the robustness matrix (``settings.robustness``), or None.
+        capacity: the capacity benchmark (``settings.capacity_study``), or None.
         files: every file written into the output folder.
     """
 
@@ -144,6 +150,7 @@ class Results:
     stage_seconds: dict[str, float]
     offline: OfflineCheck | None = None
     robustness: pd.DataFrame | None = None
+    capacity: CapacityReport | None = None
     files: list[Path] = dataclasses.field(default_factory=list)
 
 
@@ -174,9 +181,10 @@ def run(
 ) -> Results:
     """Run the benchmark with ``settings`` and write its tables into ``out``.
 
-    ``workers`` is how many processes train the agents' worlds at once (see
-    :func:`~studentgym.experiment.agents.train_worlds`; None: one per world, as the CPUs
-    allow); the results do not depend on it.
+    ``workers`` is how many processes train the agents' worlds at once, and judge the
+    capacities at once (see :func:`~studentgym.experiment.agents.train_worlds` and
+    :func:`~studentgym.experiment.capacity.run_capacity`; None: as the CPUs allow); the
+    results do not depend on it.
 
     Raises:
         ValueError, FileNotFoundError: for unreadable real data (``settings.data``), a
@@ -185,7 +193,8 @@ def run(
     check_workers(workers)  # before anything is written
     out = Path(out)
     s = settings
-    stage = _Stages(log, 6 + s.predictor_study + bool(s.robustness) + s.offline_check)
+    stages = 6 + s.predictor_study + s.capacity_study + bool(s.robustness) + s.offline_check
+    stage = _Stages(log, stages)
     truth = student_model(s.student_model)
 
     stage("world", "world: cohort, split, final results against OULAD")
@@ -323,6 +332,15 @@ def run(
             for world in s.train_on
         }
     benchmark, robust, seeds = _tables(records, agents, s)
+    capacity = None
+    if s.capacity_study:
+        stage(
+            "capacity",
+            f"capacity: whom to help, classes of {s.class_size} sharing "
+            f"{len(s.capacities)} weekly capacities",
+        )
+        inputs = CapacityInputs(simulators, split, recommenders, baselines, cohort, s)
+        capacity = run_capacity(inputs, log, workers)
     robustness = None
     if s.robustness:
         stage("robustness", f"robustness: every policy on {len(s.robustness)} student models")
@@ -384,6 +402,7 @@ def run(
         stage.seconds,
         offline,
         robustness,
+        capacity,
     )
     results.files = write_report(results, out)
     stage.close()

@@ -12,6 +12,7 @@ from studentgym.agents.evaluation import ACTION_KEYS
 from studentgym.agents.qlearning import QLearningAgent
 from studentgym.atomic import atomic_write_csv
 from studentgym.envs.tabular import N_STATES, given_names, state_name, state_parts
+from studentgym.experiment.capacity import write_capacity
 from studentgym.experiment.robustness import plot_robustness
 from studentgym.experiment.settings import NONE, REFERENCE_ONLY, VERDICT_JUDGE
 from studentgym.experiment.summary import learning_summary, write_summary
@@ -82,6 +83,8 @@ def write_report(results, out: str | Path) -> list[Path]:
     if results.robustness is not None:
         files.append(atomic_write_csv(results.robustness, out / "robustness_matrix.csv"))
         files.append(plot_robustness(results.robustness, NONE, out / "robustness_matrix.png"))
+    if results.capacity is not None:
+        files += write_capacity(results.capacity, out)
     if results.offline is not None:
         files += [atomic_write_csv(t, out / n) for n, t in offline_tables(results.offline).items()]
         files.append(plot_offline_check(results.offline, out / "ope_evaluation.png"))

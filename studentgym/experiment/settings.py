@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -120,6 +121,19 @@ class Settings:
     logging_epsilon: float = 0.1
     """The logging policy's exploration: the tuned rule matrix, with a uniformly random
     intervention (or none) instead in this share of student-weeks."""
+    capacity_study: bool = True
+    """Run the capacity stage: classes sharing a weekly number of tutor hours, every
+    targeting policy and the learned index policy at each of ``capacities``."""
+    capacities: tuple[float, ...] = (0.02, 0.05, 0.1, 0.25, math.inf)
+    """Weekly tutor hours per student of the capacity stage (``inf``: no limit)."""
+    class_size: int = 500
+    """Students per class in the capacity stage; the evaluation and validation students
+    are cut into classes of this size."""
+    targeting_students: int = 8_192
+    """Training students (in classes of 1,024) whose courses train each learned targeting
+    table, per capacity and training seed."""
+    oracle_draws: int = 2
+    """Independent futures per student and week behind the latent-state oracle's values."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -134,6 +148,9 @@ class Settings:
             "n_boot",
             "predictor_students",
             "offline_logs",
+            "class_size",
+            "targeting_students",
+            "oracle_draws",
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -146,6 +163,14 @@ class Settings:
             )
         if not 0 < self.logging_epsilon <= 1:
             raise ValueError(f"logging_epsilon must be in (0, 1], got {self.logging_epsilon}")
+        if self.capacity_study:
+            if not self.capacities or not all(c >= 0 for c in self.capacities):
+                raise ValueError(f"capacities must be hours >= 0 (or inf), got {self.capacities}")
+            if min(self.eval_students, self.validation_students) < self.class_size:
+                raise ValueError(
+                    f"class_size ({self.class_size}) must not exceed eval_students "
+                    f"({self.eval_students}) or validation_students ({self.validation_students})"
+                )
         if self.predictor_folds < 2:
             raise ValueError(f"predictor_folds must be >= 2, got {self.predictor_folds}")
         for name in (self.student_model, *self.robustness):
@@ -177,6 +202,9 @@ class Settings:
             "predictor_weeks": (2, 8, 39),
             "offline_sizes": (500, 2_000),
             "offline_logs": 2,
+            "capacities": (0.02, 0.1),
+            "class_size": 100,
+            "targeting_students": 4_096,
         }
         return cls(**{**small, **changes})
 

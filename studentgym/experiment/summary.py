@@ -12,6 +12,7 @@ from studentgym.agents.statistics import Resamples, paired_difference
 from studentgym.agents.tuning import chosen_trial
 from studentgym.atomic import atomic_write_text
 from studentgym.experiment.agents import LEARNED, SEEDED, dqn_steps
+from studentgym.experiment.capacity import capacity_summary
 from studentgym.experiment.robustness import robustness_summary
 from studentgym.experiment.settings import (
     BASELINE,
@@ -176,6 +177,8 @@ def write_summary(path: str | Path, results, curves: pd.DataFrame) -> Path:
             "not a ceiling: a policy that acts more often can come close to it or pass it.",
         ]
     lines += _gaming_section(results, flagged, world)
+    if results.capacity is not None:
+        lines += capacity_summary(results.capacity, s.class_size)
     lines += _matrix_section(results)
     if results.robustness is not None:
         lines += robustness_summary(results.robustness, NONE, REFERENCE_ONLY)
