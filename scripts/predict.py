@@ -2,6 +2,7 @@
 
     python scripts/predict.py --input students.csv --out results.csv
     python scripts/predict.py --input students.csv --out results.csv --train labelled.csv
+    python scripts/predict.py --input students.csv --hours 3   # whom to contact within 3 hours
 
 The input needs Student_ID, Quiz1-3, Time_Spent, Assignments and Attendance
 (Final_Result optional: if present, the predictions are compared with it). The
@@ -11,17 +12,22 @@ results and ``<out stem>_summary.csv`` (students, at risk, by segment) for a
 spreadsheet (formulas neutralised, see ``studentgym.io.csvfile``); nothing is
 written if the input is refused (a row with the wrong number of fields, an
 unknown encoding, missing or mistyped columns: one line naming the file and line).
+With ``--hours H``, also the contact list for this week (``<out stem>_contacts.csv``):
+whom to contact within H tutor hours, in which order and with what, and what the
+order rests on (``studentgym.agents.contacts``).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+from studentgym.agents.contacts import RESTS_ON, check_hours, contact_list, explain
 from studentgym.io.csvfile import write_spreadsheet_csv
 from studentgym.io.teacher import (
     class_summary,
@@ -38,7 +44,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--train", help="a labelled CSV of the same kind to train on")
     parser.add_argument("--threshold", type=float, default=0.5, help="P(success) below = at risk")
     parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--hours",
+        type=float,
+        help="tutor hours this week: print and write whom to contact within them, in order",
+    )
+    args = parser.parse_args(argv)
+    if args.hours is not None:
+        try:
+            check_hours(args.hours)
+        except ValueError as err:
+            parser.error(f"--hours: {err}")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +83,17 @@ def main(argv: list[str] | None = None) -> int:
         accuracy = accuracy_score(truth, ~results["at_risk"])
         print(f"  against Final_Result: ROC-AUC {auc:.3f}, accuracy {accuracy:.3f}")
     print(summary.round(3).to_string(index=False))
-    print(f"wrote {out} and {summary_path}")
+    written = [out, summary_path]
+    if args.hours is not None:
+        contacts = contact_list(results, args.hours)
+        written.append(write_spreadsheet_csv(contacts, out.with_name(f"{out.stem}_contacts.csv")))
+        print(f"\nwhom to contact this week, in order ({args.hours:g} tutor hours):")
+        shown = ["order", "Student_ID", "intervention", "tutor_hours", "hours_so_far"]
+        shown += ["success_probability", "reason"]
+        print(contacts[shown].to_string(index=False) if len(contacts) else "  nobody")
+        print(textwrap.fill(explain(results, args.hours), width=100))
+        print(textwrap.fill(RESTS_ON["teacher"], width=100))
+    print("wrote " + ", ".join(map(str, written)))
     return 0
 
 

@@ -45,18 +45,30 @@ def test_class_page_scores_the_example_class_and_filters_it():
     app.radio(key="risk").set_value("At risk").run()
     shown = app.dataframe[1].value
     assert len(shown) == int(metrics["Predicted to fail (at risk)"]) and shown["at_risk"].all()
+    contacts = app.dataframe[2].value  # whom to contact within the default 3 hours
+    assert 0 < len(contacts) and contacts["hours_so_far"].max() <= 3.0
+    assert set(contacts["Student_ID"]) <= set(results["Student_ID"])
+    assert any("Highest risk first" in caption.value for caption in app.caption)
+    app.number_input(key="hours").set_value(0.0).run()
+    assert app.dataframe[2].value.empty and not app.exception
 
 
 def test_an_uploaded_class_downloads_what_predict_py_writes(tmp_path, run_script):
-    (tmp_path / "class.csv").write_bytes(example_class())
+    frame = pd.read_csv(io.BytesIO(example_class()))
+    formulas = ["=1+1", "+SUM(1;2)", "@cmd", "-2"]  # names a spreadsheet would run
+    frame.loc[: len(formulas) - 1, "Student_ID"] = formulas
+    content = frame.to_csv(index=False).encode()
+    (tmp_path / "class.csv").write_bytes(content)
     paths = ("--input", str(tmp_path / "class.csv"), "--out", str(tmp_path / "r.csv"))
     done = run_script("predict.py", *paths)
     assert done.returncode == 0, done.stderr
     app = page("class_page.py").run()
     app.radio(key="source").set_value("Upload a teacher CSV").run()
-    app.file_uploader(key="upload").upload("class.csv", example_class(), "text/csv").run()
+    app.file_uploader(key="upload").upload("class.csv", content, "text/csv").run()
     assert not app.exception and not app.error
     assert app.session_state["results_csv"] == (tmp_path / "r.csv").read_bytes()
+    cells = pd.read_csv(io.BytesIO(app.session_state["results_csv"]), dtype=str)
+    assert cells["Student_ID"].head(4).tolist() == [f"'{name}" for name in formulas]
 
 
 def test_an_upload_with_a_bad_column_is_named_and_nothing_is_scored():

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from studentgym.agents.contacts import RESTS_ON, contact_list, explain
 from studentgym.dashboard.data import (
     at_risk_scorer,
     example_class,
@@ -109,6 +110,23 @@ st.download_button(
     "Download the results (CSV)",
     results_csv,
     file_name=f"{name.removesuffix('.csv')}_results.csv",
+    mime="text/csv",
+)
+
+st.subheader("Whom to contact this week")
+hours = st.number_input(
+    "Tutor hours this week", min_value=0.0, max_value=1000.0, value=3.0, step=0.25, key="hours"
+)
+id_column = "id_student" if source == OULAD else "Student_ID"
+enrolled = results[results["registered"]] if "registered" in results else results
+contacts = contact_list(enrolled, hours, id_column)
+st.dataframe(contacts, hide_index=True)
+st.caption(explain(enrolled, hours, id_column))
+st.caption(RESTS_ON["oulad" if source == OULAD else "teacher"])
+st.download_button(
+    "Download the contact list (CSV)",
+    spreadsheet_csv(contacts),
+    file_name=f"{name.removesuffix('.csv')}_contacts.csv",
     mime="text/csv",
 )
 
