@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -281,23 +280,3 @@ def test_fuzzed_logs_read_back_exactly_or_are_refused_naming_a_line(
     expected = LoggedEpisodes.from_frame(written)
     for name in ("actions", "rewards", "propensity", "mask"):
         np.testing.assert_array_equal(getattr(read, name), getattr(expected, name))
-
-
-def test_the_dashboard_download_is_predict_pys_file_also_for_formulas(tmp_path, run_script):
-    from streamlit.testing.v1 import AppTest
-
-    source = tmp_path / "class.csv"
-    rows = ISSUE_EXAMPLE.splitlines()
-    ids = ["=1+1", "+SUM(1;2)", "@cmd", "-2"]
-    body = [f'"{i}",' + rows[2].split(",", 1)[1] for i in ids]
-    source.write_text("\n".join([rows[0], *body]) + "\n")
-    out = tmp_path / "results.csv"
-    assert run_script("predict.py", "--input", str(source), "--out", str(out)).returncode == 0
-    app = AppTest.from_file(str(Path(__file__).parents[1] / "studentgym/dashboard/app.py"))
-    app.default_timeout = 120
-    app.run()
-    app.radio(key="source").set_value("Upload a teacher CSV").run()
-    app.file_uploader(key="upload").upload("class.csv", source.read_bytes()).run()
-    assert app.session_state["results_csv"] == out.read_bytes()
-    cells = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert [row[0] for row in cells[1:]] == [f"'{i}" for i in ids]
