@@ -183,6 +183,22 @@ def damaged_file(path, rows, encoding, separator, damage, at) -> int | None:
     return line
 
 
+def read_or_refused(read, path, line: int | None, forms=("line {} ",)):
+    """``read(path)`` if the file is valid (``line`` None); else None, after checking that
+    the refusal is one SchemaError naming the file and the damaged line (in one of
+    ``forms``)."""
+    try:
+        result = read(path)
+    except SchemaError as err:
+        message = str(err)
+        assert line is not None, f"a valid file was refused: {message}"
+        assert str(path) in message
+        assert any(form.format(line) in message for form in forms), message
+        return None
+    assert line is None, f"the damage on line {line} was not refused"
+    return result
+
+
 def encodable(text: str, encoding: str) -> bool:
     try:
         text.encode(encoding.replace("-sig", ""))
@@ -218,15 +234,10 @@ def test_fuzzed_teacher_csvs_read_back_exactly_or_are_refused_naming_a_line(
     ]
     path = tmp_path / "class.csv"
     line = damaged_file(path, rows, encoding, separator, damage, where % len(ids))
-    try:
-        frame, _ = read_teacher_csv(path)
-    except SchemaError as err:
-        message = str(err)
-        assert str(path) in message and "line" in message
-        assert line is not None, f"a valid file was refused: {message}"
-        assert f"line {line} " in message
+    read = read_or_refused(read_teacher_csv, path, line)
+    if read is None:
         return
-    assert line is None, f"damage {damage!r} on line {line} was not refused"
+    frame, _ = read
     assert frame["Student_ID"].tolist() == ids
     np.testing.assert_array_equal(frame[list(NUMERIC)].to_numpy(), np.asarray(values))
 
@@ -268,15 +279,9 @@ def test_fuzzed_logs_read_back_exactly_or_are_refused_naming_a_line(
     ]
     path = tmp_path / "log.csv"
     line = damaged_file(path, rows, encoding, separator, damage, where % len(written))
-    try:
-        read = read_log(path)
-    except SchemaError as err:
-        message = str(err)
-        assert str(path) in message and "line" in message
-        assert line is not None, f"a valid log was refused: {message}"
-        assert f"line {line} " in message or f"lines {line}" in message
+    read = read_or_refused(read_log, path, line, ("line {} ", "lines {}"))
+    if read is None:
         return
-    assert line is None, f"damage {damage!r} on line {line} was not refused"
     expected = LoggedEpisodes.from_frame(written)
     for name in ("actions", "rewards", "propensity", "mask"):
         np.testing.assert_array_equal(getattr(read, name), getattr(expected, name))

@@ -60,7 +60,8 @@ class ClassJudge:
     Args:
         simulator: the env's simulator (its outcome model is the judge).
         students: cohort positions the classes are drawn from (distinct students).
-        n_students: students judged, cut into classes of ``class_size`` in a seeded order.
+        n_students: students judged (at most those given), cut into whole classes of
+            ``class_size`` in a seeded order (a remainder is left out).
         class_size: students per class (sharing one capacity).
         seed: chooses and orders the students and seeds each class's course.
         hour_price: reward units per tutor hour.
@@ -69,8 +70,7 @@ class ClassJudge:
         classes: ``(n_classes, class_size)`` cohort positions.
 
     Raises:
-        ValueError: if there are fewer students than one class, or ``n_students`` is not
-            a multiple of ``class_size`` within the students given.
+        ValueError: if there are fewer students than one class.
     """
 
     def __init__(
