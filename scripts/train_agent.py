@@ -75,6 +75,12 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str, int | None
         "(default 0.02 0.05 0.1 0.25 inf)",
     )
     parser.add_argument(
+        "--class-size",
+        type=int,
+        help="students per class in the capacity stage (default 500; at most the evaluation "
+        "and validation students)",
+    )
+    parser.add_argument(
         "--no-capacity",
         action="store_true",
         help="skip the capacity stage (classes sharing weekly tutor hours)",
@@ -107,6 +113,7 @@ def parse_args(argv: list[str] | None = None) -> tuple[Settings, str, int | None
         "predictor_study": False if args.no_predictors else None,
         "capacity_study": False if args.no_capacity else None,
         "capacities": tuple(args.capacities) if args.capacities else None,
+        "class_size": args.class_size,
         "student_model": args.student_model,
         "robustness": None if args.robustness is None else tuple(args.robustness or STUDENT_MODELS),
     }

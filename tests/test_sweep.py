@@ -19,6 +19,7 @@ TINY_SWEEP = {
         "n_boot": 100,
         "train_on": ["classifier"],
         "predictor_study": False,
+        "capacity_study": False,
         "save_cohort": False,
         "robustness": ["default"],
     },

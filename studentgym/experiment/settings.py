@@ -170,6 +170,7 @@ class Settings:
                 raise ValueError(
                     f"class_size ({self.class_size}) must not exceed eval_students "
                     f"({self.eval_students}) or validation_students ({self.validation_students})"
+                    " (or turn capacity_study off)"
                 )
         if self.predictor_folds < 2:
             raise ValueError(f"predictor_folds must be >= 2, got {self.predictor_folds}")
