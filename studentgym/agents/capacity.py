@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from studentgym.agents.evaluation import groups_of
 from studentgym.envs.classroom import CLASS_HOUR_PRICE, ClassEnv
-from studentgym.simulators.config import IMD_DECILE
 from studentgym.simulators.student import StudentSimulator
 
 
@@ -91,8 +91,6 @@ class ClassJudge:
         chosen = np.random.default_rng(seed).choice(students, n_classes * class_size, replace=False)
         self.classes = np.sort(chosen.reshape(n_classes, class_size), axis=1)
         self.simulator, self.seed, self.hour_price = simulator, seed, hour_price
-        people = simulator.cohort.students.set_index("id_student")
-        self._imd, self._gender = people["imd_band"].map(IMD_DECILE), people["gender"]
         self._envs: dict[float, ClassEnv] = {}
 
     @property
@@ -113,15 +111,12 @@ class ClassJudge:
 
     def rollout(self, make_policy, capacity_per_student: float) -> pd.DataFrame:
         """Every class's course under a fresh ``make_policy()``; a row per student (as
-        :func:`class_rollout`, plus ``class``, ``gender`` and ``imd_decile`` scaled to 0-1,
-        NaN if unknown, as :func:`~studentgym.agents.evaluation.rollout` gives them)."""
+        :func:`class_rollout`, plus ``class`` and the fairness groups of
+        :func:`~studentgym.agents.evaluation.groups_of`, as ``rollout`` gives them)."""
         env = self.env(capacity_per_student)
         frames = [
             class_rollout(make_policy(), env, self.seed + k, rows).assign(**{"class": k})
             for k, rows in enumerate(self.classes)
         ]
         frame = pd.concat(frames, ignore_index=True)
-        ids = frame["student_id"]
-        frame["imd_decile"] = self._imd.reindex(ids).to_numpy(float) / 9.0
-        frame["gender"] = self._gender.reindex(ids).to_numpy()
-        return frame
+        return frame.assign(**groups_of(self.simulator, frame["student_id"]))

@@ -64,8 +64,6 @@ def rollout(
         result[finished] = info["final_result"][finished]
         hours[finished] = info["cost_hours"][finished]
         done |= finished
-    people = env.simulator.cohort.students.set_index("id_student")
-    imd = people["imd_band"].map(IMD_DECILE).reindex(ids).to_numpy(float) / 9.0
     return pd.DataFrame(
         {
             "student_id": ids,
@@ -74,11 +72,20 @@ def rollout(
             "withdrawn": result == "Withdrawn",
             "tutor_hours": hours,
             "interventions": interventions,
-            "imd_decile": imd,
-            "gender": people["gender"].reindex(ids).to_numpy(),
+            **groups_of(env.simulator, ids),
             **{f"delivered_{key}": delivered[:, a] for a, key in enumerate(ACTION_KEYS)},
         }
     )
+
+
+def groups_of(simulator, student_ids) -> dict[str, np.ndarray]:
+    """The groups fairness is judged by, per student: ``imd_decile`` (0-1, 0 the most
+    deprived, NaN if unknown) and ``gender``, from the simulator's cohort."""
+    people = simulator.cohort.students.set_index("id_student")
+    return {
+        "imd_decile": people["imd_band"].map(IMD_DECILE).reindex(student_ids).to_numpy(float) / 9.0,
+        "gender": people["gender"].reindex(student_ids).to_numpy(),
+    }
 
 
 def paired_value(
